@@ -1,0 +1,161 @@
+"""Active/passive multi-region application: the whole architecture, top-down.
+
+    site (CloudFront, both regions' site buckets)   -> the browser origin
+    photo buckets, replicated both ways              -> object store
+    global tables + the initial `active` state       -> data and routing state
+    per region: routing API + photos API             -> DynamoDB direct, fenced writes
+    per region: Cognito identity                     -> users sign in in either region
+    operator access                                  -> the only principal that switches state
+    uiConfig.json + web app files                    -> written to the site
+"""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.contract import Out, RegionOut
+from components.contract import ui_config as build_ui_config
+from components.global_tables import GlobalTables, GlobalTablesArgs
+from components.identity import Identity, IdentityArgs
+from components.object_store import ObjectStore, ObjectStoreArgs
+from components.operator import OperatorAccess, OperatorAccessArgs
+from components.regions import create_region_pair
+from components.rest_api import ApiGatewayAccount, DynamoRestApi, DynamoRestApiArgs
+from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES, template_values
+from components.settings import settings_from_pulumi
+from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs
+
+settings = settings_from_pulumi()
+regions = create_region_pair(settings)
+account_id = aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+
+# The site comes first: its URL is the one browser origin the APIs and buckets allow.
+site = SiteHosting(
+    "site",
+    SiteHostingArgs(
+        prefix=settings.prefix,
+        regions=regions,
+        account_id=account_id,
+        domain=settings.site_domain,
+        certificate_arn=settings.site_certificate_arn,
+    ),
+)
+
+store = ObjectStore(
+    "photos",
+    ObjectStoreArgs(
+        prefix=settings.prefix,
+        regions=regions,
+        account_id=account_id,
+        cors_origins=[site.url, *settings.site_origins],
+        noncurrent_version_days=settings.noncurrent_version_days,
+        retain_data=settings.retain_data,
+    ),
+)
+
+tables = GlobalTables(
+    "tables",
+    GlobalTablesArgs(
+        prefix=settings.prefix,
+        regions=regions,
+        app_id=settings.app_id,
+        retain_data=settings.retain_data,
+    ),
+)
+
+routing_apis: dict[str, DynamoRestApi] = {}
+photos_apis: dict[str, DynamoRestApi] = {}
+for region in regions:
+    gateway_account = (
+        [ApiGatewayAccount(f"apigw-account-{region.role}", prefix=settings.prefix, region=region)]
+        if settings.manage_api_gateway_account
+        else []
+    )
+    for apis, kind, routes in ((routing_apis, "routing", ROUTING_ROUTES), (photos_apis, "photos", PHOTOS_ROUTES)):
+        apis[region.role] = DynamoRestApi(
+            f"{kind}-api-{region.role}",
+            DynamoRestApiArgs(
+                api_name=settings.name(kind, region.role),
+                region=region,
+                account_id=account_id,
+                routes=routes,
+                template_values=template_values(settings.app_id, tables.names, region.role),
+                table_arns=tables.arns_in(region, account_id),
+                cors_origin=site.url,
+                throttle_rate_limit=settings.api_throttle_rate_limit,
+                throttle_burst_limit=settings.api_throttle_burst_limit,
+                log_retention_days=settings.log_retention_days,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=gateway_account),
+        )
+
+all_apis = [*routing_apis.values(), *photos_apis.values()]
+identities = {
+    region.role: Identity(
+        f"identity-{region.role}",
+        IdentityArgs(
+            prefix=settings.prefix,
+            region=region,
+            bucket_arns=list(store.bucket_arns.values()),
+            invoke_arns=[arn for api in all_apis for arn in api.app_invoke_arns],
+            retain_data=settings.retain_data,
+        ),
+    )
+    for region in regions
+}
+
+operator = OperatorAccess(
+    "operator",
+    OperatorAccessArgs(
+        prefix=settings.prefix,
+        region=regions.primary,
+        account_id=account_id,
+        invoke_arns=[arn for api in all_apis for arn in api.operator_invoke_arns],
+        app_config_table_arns=[tables.arns_in(region, account_id)["appConfig"] for region in regions],
+    ),
+)
+
+
+def region_outputs(role: str) -> dict[str, pulumi.Input[str]]:
+    region = regions.primary if role == "primary" else regions.secondary
+    identity = identities[role]
+    return {
+        RegionOut.REGION: region.name,
+        RegionOut.STATE_URL: pulumi.Output.concat(routing_apis[role].invoke_url, "/state/", settings.app_id),
+        RegionOut.ROUTING_API: routing_apis[role].invoke_url,
+        RegionOut.PHOTOS_API: photos_apis[role].invoke_url,
+        RegionOut.ROUTING_API_ID: routing_apis[role].api_id,
+        RegionOut.PHOTOS_API_ID: photos_apis[role].api_id,
+        RegionOut.BUCKET: store.bucket_names[role],
+        RegionOut.SITE_BUCKET: site.bucket_names[role],
+        RegionOut.USER_POOL_ID: identity.user_pool_id,
+        RegionOut.USER_POOL_CLIENT_ID: identity.user_pool_client_id,
+        RegionOut.IDENTITY_POOL_ID: identity.identity_pool_id,
+        RegionOut.AUTH_ROLE_ARN: identity.authenticated_role_arn,
+    }
+
+
+outputs: dict[str, pulumi.Input] = {
+    Out.APP_ID: settings.app_id,
+    Out.PRIMARY: region_outputs("primary"),
+    Out.SECONDARY: region_outputs("secondary"),
+    Out.TABLES: tables.names,
+    Out.OPERATOR_ROLE_ARN: operator.role_arn,
+    Out.SITE_URL: site.url,
+    Out.SITE_DISTRIBUTION_ID: site.distribution_id,
+}
+ui_config = pulumi.Output.from_input(outputs).apply(build_ui_config)
+
+SiteContent(
+    "site-content",
+    SiteContentArgs(
+        hosting=site,
+        ui_config=ui_config,
+        dist_dir=Path(__file__).parent / "webapp" / "dist",
+    ),
+)
+
+for key, value in outputs.items():
+    pulumi.export(key, value)
+pulumi.export(Out.UI_CONFIG, ui_config)

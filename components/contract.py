@@ -1,0 +1,111 @@
+"""The names every part of the product agrees on: the program, `ops/`, the sandbox,
+the web app's `uiConfig.json` and the tests.
+
+Pure Python on purpose (no pulumi import): the operator CLI loads it in milliseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+PROJECT = "multi-region-app"
+STAGE = "prod"
+
+# Routing state of the application, stored as one item in the AppConfig table.
+STATES = ("active", "fenced", "failover")
+REGION_ROLES = ("primary", "secondary")
+# The only state in which each region accepts writes (server-side fencing).
+WRITABLE_STATE = {"primary": "active", "secondary": "failover"}
+
+# Photos live under this prefix in both buckets; only it is replicated and granted.
+PHOTO_PREFIX = "public/"
+# Partition of the photos index: every photo of the app, newest first by sort key.
+GALLERY = "public"
+
+
+class Table:
+    """Logical table names (keys of the `tables` output) and their key schema."""
+
+    APP_CONFIG = "appConfig"
+    COMMENTS = "comments"
+    PHOTOS = "photos"
+
+    # logical name -> (hash key, range key or None); every key attribute is a string.
+    KEYS: dict[str, tuple[str, str | None]] = {
+        APP_CONFIG: ("appId", None),
+        # commentKey = "<13-digit epoch ms>-<commentId>": one Query, creation order.
+        COMMENTS: ("photoId", "commentKey"),
+        # photoKey = "<13-digit epoch ms>-<photoId>": one Query, newest first.
+        PHOTOS: ("gallery", "photoKey"),
+    }
+
+
+class Out:
+    """Stack output keys."""
+
+    APP_ID = "appId"
+    PRIMARY = "primary"  # RegionOut mapping for the primary region
+    SECONDARY = "secondary"  # RegionOut mapping for the secondary region
+    TABLES = "tables"  # {logical table name: physical name} (same in both regions)
+    OPERATOR_ROLE_ARN = "operatorRoleArn"
+    SITE_URL = "siteUrl"
+    SITE_DISTRIBUTION_ID = "siteDistributionId"
+    UI_CONFIG = "uiConfig"
+
+
+class RegionOut:
+    """Keys of the per-region output mappings (`primary`, `secondary`)."""
+
+    REGION = "region"
+    STATE_URL = "stateUrl"  # <routing api>/prod/state/<appId>
+    ROUTING_API = "routingApi"  # invoke URL of the routing API's stage
+    PHOTOS_API = "photosApi"  # invoke URL of the photos API's stage
+    ROUTING_API_ID = "routingApiId"
+    PHOTOS_API_ID = "photosApiId"
+    BUCKET = "objectStoreBucketName"
+    SITE_BUCKET = "siteBucketName"
+    USER_POOL_ID = "userPoolId"
+    USER_POOL_CLIENT_ID = "userPoolClientId"
+    IDENTITY_POOL_ID = "identityPoolId"
+    AUTH_ROLE_ARN = "authenticatedRoleArn"
+
+
+# Keys of a region that the web app needs; the rest are for operators.
+_UI_REGION_KEYS = (
+    RegionOut.REGION,
+    RegionOut.STATE_URL,
+    RegionOut.PHOTOS_API,
+    RegionOut.BUCKET,
+    RegionOut.USER_POOL_ID,
+    RegionOut.USER_POOL_CLIENT_ID,
+    RegionOut.IDENTITY_POOL_ID,
+)
+
+
+def ui_config(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Build `uiConfig.json` from stack outputs.
+
+    A superset of the original solution's shape: the top-level Cognito ids are the
+    primary's (as before), and each region carries its own Cognito ids so that sign-in
+    keeps working while the primary region is down.
+    """
+    missing = [k for k in (Out.APP_ID, Out.PRIMARY, Out.SECONDARY) if not outputs.get(k)]
+    if missing:
+        raise ValueError(f"stack outputs lack {', '.join(missing)}: is the stack deployed?")
+    regions = {}
+    for role in REGION_ROLES:
+        region = outputs[role]
+        absent = [k for k in _UI_REGION_KEYS if not region.get(k)]
+        if absent:
+            raise ValueError(f"stack output '{role}' lacks {', '.join(absent)}")
+        regions[role] = {k: region[k] for k in _UI_REGION_KEYS}
+    primary = regions["primary"]
+    return {
+        "appId": outputs[Out.APP_ID],
+        "uiRegion": primary[RegionOut.REGION],
+        "identityPoolId": primary[RegionOut.IDENTITY_POOL_ID],
+        "userPoolId": primary[RegionOut.USER_POOL_ID],
+        "userPoolClientId": primary[RegionOut.USER_POOL_CLIENT_ID],
+        "primary": regions["primary"],
+        "secondary": regions["secondary"],
+    }
