@@ -1,0 +1,100 @@
+"""The program as a whole: regions, providers, names, outputs, and no Lambda anywhere."""
+
+from __future__ import annotations
+
+import json
+
+from components.contract import Out, RegionOut, ui_config
+from harness.fake_cloud import FakeCloud
+from harness.program import PROVIDER_TYPE, run_program, stack_config
+from tests.conftest import PRIMARY, SECONDARY
+
+
+def custom(run):
+    return [r for r in run.resources if r.custom and r.type != PROVIDER_TYPE]
+
+
+def test_two_explicit_providers_tag_project_stack_and_role(prod):
+    providers = {r.name: r for r in prod.of_type(PROVIDER_TYPE)}
+    assert set(providers) == {"aws-primary", "aws-secondary"}
+    assert providers["aws-primary"].inputs["region"] == PRIMARY
+    assert providers["aws-secondary"].inputs["region"] == SECONDARY
+    for role, provider in (("primary", providers["aws-primary"]), ("secondary", providers["aws-secondary"])):
+        tags = json.loads(provider.inputs["defaultTags"])["tags"]
+        assert tags == {"project": "multi-region-app", "stack": "prod", "region-role": role}
+
+
+def test_every_resource_is_placed_in_a_region_through_an_explicit_provider(prod):
+    unplaced = [(r.type, r.name) for r in custom(prod) if r.region not in (PRIMARY, SECONDARY)]
+    assert unplaced == []
+    assert prod.in_region(PRIMARY) and prod.in_region(SECONDARY)
+
+
+def test_every_resource_belongs_to_a_component(prod):
+    top_level = [r.name for r in custom(prod) if r.parent.endswith("pulumi:pulumi:Stack::multi-region-app-prod")]
+    assert top_level == []
+
+
+def test_no_lambda_anywhere(prod):
+    assert [r.type for r in prod.resources if r.type.startswith("aws:lambda/")] == []
+    assert [r for r in prod.resources if "lambda" in json.dumps(r.inputs, default=str).lower()] == []
+
+
+def test_no_iam_statement_grants_a_wildcard_action_or_resource(prod):
+    checked = 0
+    for reg in prod.resources:
+        for key in ("policy", "assumeRolePolicy"):
+            document = reg.inputs.get(key)
+            if not isinstance(document, str) or not document.startswith("{"):
+                continue
+            for statement in json.loads(document)["Statement"]:
+                checked += 1
+                actions = statement.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                assert all(a != "*" and not a.endswith(":*") for a in actions), (reg.name, statement)
+                resources = statement.get("Resource", [])
+                resources = [resources] if isinstance(resources, str) else resources
+                assert "*" not in resources, (reg.name, statement)
+    assert checked > 10
+
+
+def test_outputs_hold_everything_the_web_app_and_operators_need(prod):
+    outputs = prod.outputs
+    for role, region in (("primary", PRIMARY), ("secondary", SECONDARY)):
+        values = outputs[role]
+        assert values[RegionOut.REGION] == region
+        missing = [k for k, v in vars(RegionOut).items() if k.isupper() and not values.get(v)]
+        assert missing == [], role
+        assert values[RegionOut.STATE_URL] == f"{values[RegionOut.ROUTING_API]}/state/{outputs[Out.APP_ID]}"
+    assert outputs[Out.OPERATOR_ROLE_ARN].startswith("arn:aws:iam::")
+    assert set(outputs[Out.TABLES]) == {"appConfig", "comments", "photos"}
+    assert outputs[Out.SITE_URL].startswith("https://")
+
+
+def test_ui_config_output_is_a_superset_of_the_original_shape(prod):
+    config = prod.outputs[Out.UI_CONFIG]
+    assert config == ui_config(prod.outputs)
+    for key in ("identityPoolId", "userPoolClientId", "userPoolId", "uiRegion"):
+        assert config[key]
+    for role in ("primary", "secondary"):
+        for key in ("stateUrl", "objectStoreBucketName", "photosApi", "region", "userPoolId", "identityPoolId"):
+            assert config[role][key], (role, key)
+    assert config["primary"]["identityPoolId"] != config["secondary"]["identityPoolId"]
+
+
+def physical_names(run) -> set[str]:
+    names = set()
+    for reg in custom(run):
+        for key in ("bucket", "name"):
+            value = reg.inputs.get(key)
+            if isinstance(value, str) and reg.type.split(":")[1].split("/")[0] in {"s3", "dynamodb", "iam", "apigateway", "cognito", "cloudwatch", "sns"}:
+                names.add(f"{reg.type}|{reg.region if reg.type != 'aws:iam/role:Role' else 'global'}|{value}")
+    return names
+
+
+def test_two_stacks_in_one_account_share_no_physical_name(prod):
+    dev = run_program(FakeCloud(), stack_config("prod"), stack="dev")
+    prod_names, dev_names = physical_names(prod), physical_names(dev)
+    assert prod_names and dev_names
+    assert prod_names.isdisjoint(dev_names)
+    assert all("multi-region-app-prod" in name.split("|")[2] for name in prod_names)
