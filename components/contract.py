@@ -6,7 +6,8 @@ Pure Python on purpose (no pulumi import): the operator CLI loads it in millisec
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 PROJECT = "multi-region-app"
 STAGE = "prod"

@@ -1,24 +1,212 @@
-"""STUB (to be replaced): identity."""
+"""App users' identity in one region: a Cognito user pool, its client, an identity pool,
+and the least-privilege role its signed-in users get.
+
+`__main__` makes one per region, so users can sign in while the other region is down
+(the reference kept Cognito in the primary only). Each region's role may use the photo
+buckets and app routes of BOTH regions: after a failover the web app talks to the
+secondary's resources with whichever pool the user signed in to.
+"""
+
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+
 import pulumi
+import pulumi_aws as aws
+
+from components.contract import PHOTO_PREFIX
 from components.regions import Region
+
+MAX_ROLE_NAME = 64  # IAM's limit
+PASSWORD_MIN_LENGTH = 12
+TEMPORARY_PASSWORD_DAYS = 7
+# USER_PASSWORD_AUTH: the sandbox and tests sign in with it (moto's SRP accepts wrong passwords).
+AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject"]
+COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
 
 
 @dataclass
 class IdentityArgs:
     prefix: str
+    """Prefix of every physical name (project-stack); required."""
     region: Region
+    """The region of this user pool, identity pool and role; required."""
     bucket_arns: Sequence[pulumi.Input[str]]
+    """ARNs of the photo buckets of both regions; required, at least one."""
     invoke_arns: Sequence[pulumi.Input[str]]
+    """execute-api ARNs of exactly the app users' routes of both regions; required (may be empty)."""
     retain_data: bool = True
+    """Protect the user pool from deletion and keep it on `pulumi destroy`; default True."""
+
+
+def role_name(prefix: str, region_name: str) -> str:
+    """IAM names are global: one app-users role per stack (prefix) and region."""
+    return f"{prefix}-app-users-{region_name}"
+
+
+def identity_pool_name(prefix: str, region_role: str) -> str:
+    """Identity pool names allow only letters, digits, '_' and spaces."""
+    return f"{prefix}_{region_role}".replace("-", "_")
+
+
+def authenticated_trust_policy(identity_pool_id: str) -> str:
+    """Only identities of this identity pool that signed in may assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": COGNITO_IDENTITY},
+                    "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+                    "Condition": {
+                        "StringEquals": {f"{COGNITO_IDENTITY}:aud": identity_pool_id},
+                        "ForAnyValue:StringLike": {f"{COGNITO_IDENTITY}:amr": "authenticated"},
+                    },
+                }
+            ],
+        }
+    )
+
+
+def app_user_policy(bucket_arns: Sequence[str], invoke_arns: Sequence[str]) -> str:
+    """Read/write photos under `public/` of every bucket, list only `public/`, call the app routes."""
+    statements = [
+        {
+            "Sid": "ReadWritePhotos",
+            "Effect": "Allow",
+            "Action": PHOTO_OBJECT_ACTIONS,
+            "Resource": [f"{arn}/{PHOTO_PREFIX}*" for arn in bucket_arns],
+        },
+        {
+            "Sid": "ListPhotos",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": list(bucket_arns),
+            "Condition": {"StringLike": {"s3:prefix": [PHOTO_PREFIX, f"{PHOTO_PREFIX}*"]}},
+        },
+    ]
+    routes = list(dict.fromkeys(invoke_arns))  # dedupe, keep order
+    # IAM rejects a statement without resources: no routes, no statement.
+    if routes:
+        statements.append({"Sid": "InvokeAppRoutes", "Effect": "Allow", "Action": "execute-api:Invoke",
+                           "Resource": routes})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _validate(args: IdentityArgs) -> None:
+    if not args.prefix:
+        raise ValueError("IdentityArgs.prefix must not be empty")
+    if not list(args.bucket_arns):
+        raise ValueError("IdentityArgs.bucket_arns needs the photo bucket ARNs (both regions)")
+    name = role_name(args.prefix, args.region.name)
+    if len(name) > MAX_ROLE_NAME:
+        raise ValueError(f"IdentityArgs.prefix {args.prefix!r} makes the role name {name!r} over {MAX_ROLE_NAME} chars")
 
 
 class Identity(pulumi.ComponentResource):
-    def __init__(self, name: str, args: IdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    """User pool + client + identity pool + authenticated role, in one region."""
+
+    user_pool_id: pulumi.Output[str]
+    user_pool_client_id: pulumi.Output[str]
+    identity_pool_id: pulumi.Output[str]
+    authenticated_role_arn: pulumi.Output[str]
+    user_pool: aws.cognito.UserPool
+    user_pool_client: aws.cognito.UserPoolClient
+    identity_pool: aws.cognito.IdentityPool
+    authenticated_role: aws.iam.Role
+
+    def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multi-region-app:identity:Identity", name, None, opts)
-        o = pulumi.Output.from_input
-        self.user_pool_id, self.user_pool_client_id = o("pool"), o("client")
-        self.identity_pool_id, self.authenticated_role_arn = o("idpool"), o("role")
-        self.register_outputs({})
+        _validate(args)
+        region = args.region
+
+        self.user_pool = aws.cognito.UserPool(
+            f"{name}-users",
+            name=f"{args.prefix}-users-{region.role}",
+            # Users are created by operators (ops CLI), never by sign-up.
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=PASSWORD_MIN_LENGTH,
+                require_uppercase=True,
+                require_lowercase=True,
+                require_numbers=True,
+                require_symbols=True,
+                temporary_password_validity_days=TEMPORARY_PASSWORD_DAYS,
+            ),
+            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),
+            auto_verified_attributes=["email"],
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
+                recovery_mechanisms=[
+                    aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)
+                ]
+            ),
+            mfa_configuration="OFF",
+            deletion_protection="ACTIVE" if args.retain_data else "INACTIVE",
+            # A protected pool cannot be deleted: leave it (and its users) behind on destroy.
+            opts=region.opts(self, retain_on_delete=args.retain_data),
+        )
+        self.user_pool_client = aws.cognito.UserPoolClient(
+            f"{name}-client",
+            name=f"{args.prefix}-web-{region.role}",
+            user_pool_id=self.user_pool.id,
+            # A browser cannot keep a secret.
+            generate_secret=False,
+            explicit_auth_flows=AUTH_FLOWS,
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            opts=region.opts(self),
+        )
+        self.identity_pool = aws.cognito.IdentityPool(
+            f"{name}-identities",
+            identity_pool_name=identity_pool_name(args.prefix, region.role),
+            allow_unauthenticated_identities=False,
+            allow_classic_flow=False,
+            cognito_identity_providers=[
+                aws.cognito.IdentityPoolCognitoIdentityProviderArgs(
+                    provider_name=self.user_pool.endpoint,
+                    client_id=self.user_pool_client.id,
+                    # Cognito checks that the token was not revoked (signed out) before issuing credentials.
+                    server_side_token_check=True,
+                )
+            ],
+            opts=region.opts(self),
+        )
+        # IAM is global; this region's provider creates it.
+        self.authenticated_role = aws.iam.Role(
+            f"{name}-authenticated",
+            name=role_name(args.prefix, region.name),
+            description=f"Signed-in app users of the {region.name} identity pool",
+            assume_role_policy=self.identity_pool.id.apply(authenticated_trust_policy),
+            opts=region.opts(self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-authenticated-policy",
+            role=self.authenticated_role.name,
+            policy=pulumi.Output.all(
+                pulumi.Output.all(*args.bucket_arns), pulumi.Output.all(*args.invoke_arns)
+            ).apply(lambda arns: app_user_policy(arns[0], arns[1])),
+            opts=region.opts(self),
+        )
+        aws.cognito.IdentityPoolRoleAttachment(
+            f"{name}-roles",
+            identity_pool_id=self.identity_pool.id,
+            roles={"authenticated": self.authenticated_role.arn},
+            opts=region.opts(self),
+        )
+
+        self.user_pool_id = self.user_pool.id
+        self.user_pool_client_id = self.user_pool_client.id
+        self.identity_pool_id = self.identity_pool.id
+        self.authenticated_role_arn = self.authenticated_role.arn
+        self.register_outputs(
+            {
+                "userPoolId": self.user_pool_id,
+                "userPoolClientId": self.user_pool_client_id,
+                "identityPoolId": self.identity_pool_id,
+                "authenticatedRoleArn": self.authenticated_role_arn,
+            }
+        )

@@ -1,24 +1,340 @@
-"""STUB (to be replaced): object store."""
+"""The photo store: one private, versioned bucket per region, replicated both ways.
+
+Both buckets accept uploads (the primary while `active`, the secondary during
+`failover`), so each replicates its `public/` photos to the other. One-way replication
+(the reference's) loses every photo uploaded during a failover once users fail back.
+Replication is S3's own, with Replication Time Control: no Lambda copies anything.
+"""
+
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+
 import pulumi
-from components.regions import RegionPair
+import pulumi_aws as aws
+
+from components.contract import PHOTO_PREFIX
+from components.regions import Region, RegionPair
+
+MAX_BUCKET_NAME = 63  # S3's limit
+MAX_ROLE_NAME = 64  # IAM's limit
+ACCOUNT_ID_LENGTH = 12
+# Replication Time Control: 99.99 % of objects within 15 minutes (the only value S3 allows).
+REPLICATION_MINUTES = 15
+ABORT_MULTIPART_DAYS = 7
+CORS_MAX_AGE_SECONDS = 3000
+CORS_METHODS = ["GET", "PUT", "HEAD"]
+# What the browser SDK (v3) sends on GetObject/PutObject/ListObjectsV2; each entry may hold one '*'.
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Content-MD5",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+    "X-Amz-User-Agent",
+    "X-Amz-Checksum-*",
+    "X-Amz-Sdk-Checksum-Algorithm",
+    "X-Amz-Meta-*",
+    "Amz-Sdk-Invocation-Id",
+    "Amz-Sdk-Request",
+]
+CORS_EXPOSE_HEADERS = ["ETag", "x-amz-version-id"]
+
+# Exactly what S3 replication needs (AWS docs "Setting up permissions for live replication").
+SOURCE_BUCKET_ACTIONS = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
+SOURCE_OBJECT_ACTIONS = [
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+]
+DESTINATION_OBJECT_ACTIONS = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
 
 
 @dataclass
 class ObjectStoreArgs:
     prefix: str
+    """Prefix of every physical name (project-stack); required."""
     regions: RegionPair
+    """The two regions; one bucket in each; required."""
     account_id: pulumi.Input[str]
+    """AWS account id, part of the globally unique bucket names; required."""
     cors_origins: Sequence[pulumi.Input[str]]
+    """Browser origins allowed by CORS (the site URL first); required, at least one."""
     noncurrent_version_days: int = 30
+    """Days before an overwritten or deleted photo version expires; default 30."""
     retain_data: bool = True
+    """Keep the buckets (and their protections) on `pulumi destroy`; default True."""
+
+
+def bucket_name(prefix: str, region_name: str, account_id: str) -> str:
+    """Globally unique: project and stack (prefix), region and account."""
+    return f"{prefix}-photos-{region_name}-{account_id}"
+
+
+def replication_role_name(prefix: str, source: Region, destination: Region) -> str:
+    """IAM names are global: one role per direction, named after it."""
+    return f"{prefix}-photos-repl-{source.role}-to-{destination.role}"
+
+
+def replication_policy(source_arn: str, destination_arn: str) -> str:
+    """The replication role's permissions: the source bucket's `public/` objects out,
+    the destination's `public/` objects in; nothing else."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "ReadSourceConfiguration", "Effect": "Allow", "Action": SOURCE_BUCKET_ACTIONS,
+                 "Resource": source_arn},
+                {"Sid": "ReadSourcePhotos", "Effect": "Allow", "Action": SOURCE_OBJECT_ACTIONS,
+                 "Resource": f"{source_arn}/{PHOTO_PREFIX}*"},
+                {"Sid": "WriteDestinationPhotos", "Effect": "Allow", "Action": DESTINATION_OBJECT_ACTIONS,
+                 "Resource": f"{destination_arn}/{PHOTO_PREFIX}*"},
+            ],
+        }
+    )
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    """Deny every request that does not use TLS, whoever makes it."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+S3_TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
+
+
+def _validate(args: ObjectStoreArgs) -> None:
+    if not args.prefix:
+        raise ValueError("ObjectStoreArgs.prefix must not be empty")
+    longest = max(len(bucket_name(args.prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in args.regions)
+    if longest > MAX_BUCKET_NAME:
+        raise ValueError(
+            f"ObjectStoreArgs.prefix {args.prefix!r} makes bucket names of {longest} characters "
+            f"(S3 allows {MAX_BUCKET_NAME})"
+        )
+    longest_role = max(
+        len(replication_role_name(args.prefix, r, args.regions.other(r))) for r in args.regions
+    )
+    if longest_role > MAX_ROLE_NAME:
+        raise ValueError(f"ObjectStoreArgs.prefix {args.prefix!r} makes IAM role names longer than {MAX_ROLE_NAME}")
+    if not list(args.cors_origins):
+        raise ValueError("ObjectStoreArgs.cors_origins needs at least one origin (the site URL)")
+    if args.noncurrent_version_days < 1:
+        raise ValueError(f"ObjectStoreArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
 
 class ObjectStore(pulumi.ComponentResource):
-    def __init__(self, name: str, args: ObjectStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    """Two photo buckets (primary, secondary) replicating `public/` to each other."""
+
+    bucket_names: dict[str, pulumi.Output[str]]
+    bucket_arns: dict[str, pulumi.Output[str]]
+    buckets: dict[str, aws.s3.Bucket]
+    versionings: dict[str, aws.s3.BucketVersioning]
+    replication_roles: dict[str, aws.iam.Role]  # keyed by the source region's role
+    replications: dict[str, aws.s3.BucketReplicationConfig]  # keyed by the source region's role
+
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multi-region-app:storage:ObjectStore", name, None, opts)
-        self.bucket_names = {r.role: pulumi.Output.from_input(f"{args.prefix}-photos-{r.name}") for r in args.regions}
-        self.bucket_arns = {k: v.apply(lambda n: f"arn:aws:s3:::{n}") for k, v in self.bucket_names.items()}
-        self.register_outputs({})
+        _validate(args)
+        self.buckets, self.versionings = {}, {}
+        for region in args.regions:
+            self.buckets[region.role], self.versionings[region.role] = self._bucket(name, args, region)
+
+        # Both buckets must be versioned before S3 accepts a replication rule between them.
+        both_versionings = list(self.versionings.values())
+        self.replication_roles, self.replications = {}, {}
+        for source in args.regions:
+            destination = args.regions.other(source)
+            role, config = self._replication(name, args, source, destination, both_versionings)
+            self.replication_roles[source.role], self.replications[source.role] = role, config
+
+        self.bucket_names = {role: bucket.bucket for role, bucket in self.buckets.items()}
+        self.bucket_arns = {role: bucket.arn for role, bucket in self.buckets.items()}
+        self.register_outputs({"bucketNames": self.bucket_names, "bucketArns": self.bucket_arns})
+
+    def _bucket(
+        self, name: str, args: ObjectStoreArgs, region: Region
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        child = f"{name}-{region.role}"
+        bucket = aws.s3.Bucket(
+            child,
+            bucket=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: bucket_name(args.prefix, region.name, account)
+            ),
+            # Without retain_data, `pulumi destroy` removes photos too (dev stacks).
+            force_destroy=not args.retain_data,
+            opts=region.opts(self, retain_on_delete=args.retain_data),
+        )
+        # With retain_data, the settings that protect the retained photos stay with them:
+        # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP.
+        keep = region.opts(self, retain_on_delete=args.retain_data)
+        versioning = aws.s3.BucketVersioning(
+            f"{child}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=keep,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{child}-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(  # noqa: E501
+                        sse_algorithm="AES256"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=keep,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{child}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=keep,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{child}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=keep,
+        )
+        aws.s3.BucketPolicy(
+            f"{child}-tls-only",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(tls_only_policy),
+            # S3 checks a new policy against the public access block: set that first.
+            opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access]),
+        )
+        aws.s3.BucketCorsConfiguration(
+            f"{child}-cors",
+            bucket=bucket.id,
+            cors_rules=[
+                aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    allowed_origins=list(args.cors_origins),
+                    allowed_methods=CORS_METHODS,
+                    allowed_headers=CORS_HEADERS,
+                    expose_headers=CORS_EXPOSE_HEADERS,
+                    max_age_seconds=CORS_MAX_AGE_SECONDS,
+                )
+            ],
+            opts=region.opts(self),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{child}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    # An empty filter applies the rule to the whole bucket.
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.noncurrent_version_days
+                    ),
+                    # A delete marker left alone once its old versions expired is removed.
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        expired_object_delete_marker=True
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(  # noqa: E501
+                        days_after_initiation=ABORT_MULTIPART_DAYS
+                    ),
+                )
+            ],
+            # Lifecycle rules on a bucket take effect on versions: configure after versioning.
+            opts=region.opts(self, depends_on=[versioning]),
+        )
+        return bucket, versioning
+
+    def _replication(
+        self,
+        name: str,
+        args: ObjectStoreArgs,
+        source: Region,
+        destination: Region,
+        versionings: list[aws.s3.BucketVersioning],
+    ) -> tuple[aws.iam.Role, aws.s3.BucketReplicationConfig]:
+        child = f"{name}-replication-{source.role}-to-{destination.role}"
+        source_bucket, destination_bucket = self.buckets[source.role], self.buckets[destination.role]
+        # IAM is global; the source region's provider creates it.
+        role = aws.iam.Role(
+            f"{child}-role",
+            name=replication_role_name(args.prefix, source, destination),
+            description=f"S3 replicates {PHOTO_PREFIX} photos from {source.name} to {destination.name}",
+            assume_role_policy=S3_TRUST_POLICY,
+            opts=source.opts(self),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{child}-policy",
+            role=role.name,
+            policy=pulumi.Output.all(source_bucket.arn, destination_bucket.arn).apply(
+                lambda arns: replication_policy(arns[0], arns[1])
+            ),
+            opts=source.opts(self),
+        )
+        config = aws.s3.BucketReplicationConfig(
+            child,
+            bucket=source_bucket.id,
+            role=role.arn,
+            rules=[
+                aws.s3.BucketReplicationConfigRuleArgs(
+                    id=f"photos-to-{destination.name}",
+                    status="Enabled",
+                    priority=1,
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=PHOTO_PREFIX),
+                    # Deleting a photo in one region hides it in the other as well.
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                        status="Enabled"
+                    ),
+                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                        bucket=destination_bucket.arn,
+                        storage_class="STANDARD",
+                        replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                            status="Enabled",
+                            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                                minutes=REPLICATION_MINUTES
+                            ),
+                        ),
+                        # Metrics (required by RTC) feed the replication-latency alarms.
+                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                            status="Enabled",
+                            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                                minutes=REPLICATION_MINUTES
+                            ),
+                        ),
+                    ),
+                    # Two-way replication: metadata changes made on replicas flow back too.
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        replica_modifications=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(  # noqa: E501
+                            status="Enabled"
+                        )
+                    ),
+                )
+            ],
+            opts=source.opts(self, depends_on=[*versionings, policy]),
+        )
+        return role, config

@@ -1,22 +1,127 @@
-"""STUB (to be replaced): operator access."""
+"""Operator access: the only principal that may switch the routing state.
+
+A managed policy (attachable to an existing operators' group as well) and a role that
+principals of the account may assume. It grants every route of every API (including
+`PUT /state`) and the conditional UpdateItem on the AppConfig table of BOTH regions, so
+the state can be switched through whichever region is still up. The app users' role
+gets none of this.
+"""
+
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+
 import pulumi
+import pulumi_aws as aws
+
 from components.regions import Region
+
+MAX_IAM_NAME = 64  # roles; managed policy names allow 128
+SESSION_SECONDS = 3600
+STATE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
 
 
 @dataclass
 class OperatorAccessArgs:
     prefix: str
+    """Prefix of every physical name (project-stack); required."""
     region: Region
+    """Region whose provider creates the (global) IAM resources: the primary; required."""
     account_id: pulumi.Input[str]
+    """AWS account whose principals may assume the operator role; required."""
     invoke_arns: Sequence[pulumi.Input[str]]
+    """execute-api ARNs of every route of every API of both regions; required (may be empty)."""
     app_config_table_arns: Sequence[pulumi.Input[str]]
+    """ARNs of the AppConfig table in both regions; required, at least one."""
+
+
+def operator_name(prefix: str) -> str:
+    return f"{prefix}-operator"
+
+
+def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str]) -> str:
+    """Call every route; read and (conditionally) update the state item in either region."""
+    statements = []
+    routes = list(dict.fromkeys(invoke_arns))
+    # IAM rejects a statement without resources: no routes, no statement.
+    if routes:
+        statements.append({"Sid": "InvokeEveryRoute", "Effect": "Allow", "Action": "execute-api:Invoke",
+                           "Resource": routes})
+    statements.append(
+        {
+            "Sid": "SwitchState",
+            "Effect": "Allow",
+            "Action": STATE_TABLE_ACTIONS,
+            "Resource": list(dict.fromkeys(app_config_table_arns)),
+        }
+    )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def account_trust_policy(account_id: str) -> str:
+    """Principals of this account that IAM allows sts:AssumeRole on the role may assume it."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def _validate(args: OperatorAccessArgs) -> None:
+    if not args.prefix:
+        raise ValueError("OperatorAccessArgs.prefix must not be empty")
+    if len(operator_name(args.prefix)) > MAX_IAM_NAME:
+        raise ValueError(f"OperatorAccessArgs.prefix {args.prefix!r} makes IAM names longer than {MAX_IAM_NAME}")
+    if not list(args.app_config_table_arns):
+        raise ValueError("OperatorAccessArgs.app_config_table_arns needs the AppConfig table ARNs (both regions)")
 
 
 class OperatorAccess(pulumi.ComponentResource):
-    def __init__(self, name: str, args: OperatorAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    """Managed operator policy + an assumable role with it attached."""
+
+    role_arn: pulumi.Output[str]
+    policy_arn: pulumi.Output[str]
+    role: aws.iam.Role
+    policy: aws.iam.Policy
+
+    def __init__(self, name: str, args: OperatorAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multi-region-app:identity:OperatorAccess", name, None, opts)
-        self.role_arn = pulumi.Output.from_input("operator-role")
-        self.register_outputs({})
+        _validate(args)
+        region = args.region
+
+        self.policy = aws.iam.Policy(
+            f"{name}-policy",
+            name=operator_name(args.prefix),
+            description="Operate the multi-region app: switch the routing state in either region",
+            policy=pulumi.Output.all(
+                pulumi.Output.all(*args.invoke_arns), pulumi.Output.all(*args.app_config_table_arns)
+            ).apply(lambda arns: operator_policy(arns[0], arns[1])),
+            opts=region.opts(self),
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=operator_name(args.prefix),
+            description="Assumed by operators (ops CLI) to read and switch the routing state",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(account_trust_policy),
+            max_session_duration=SESSION_SECONDS,
+            opts=region.opts(self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-role-policy",
+            role=self.role.name,
+            policy_arn=self.policy.arn,
+            opts=region.opts(self),
+        )
+
+        self.role_arn = self.role.arn
+        self.policy_arn = self.policy.arn
+        self.register_outputs({"roleArn": self.role_arn, "policyArn": self.policy_arn})

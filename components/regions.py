@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -23,7 +23,7 @@ class Region:
         """Options of a child resource that lives in this region."""
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)
 
-    def invoke_opts(self, parent: Optional[pulumi.Resource] = None) -> pulumi.InvokeOptions:
+    def invoke_opts(self, parent: pulumi.Resource | None = None) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(parent=parent, provider=self.provider)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 TEMPLATES_DIR_NAME = "templates"  # components/templates/*.vtl
 
@@ -28,7 +29,7 @@ class Route:
     """File name of the template of the success (HTTP 200) integration response."""
     grants: tuple[tuple[str, str], ...]
     """(IAM action, logical table name) pairs the integration role needs, e.g. ("dynamodb:Query", "comments")."""
-    body_model: Optional[Mapping[str, Any]] = None
+    body_model: Mapping[str, Any] | None = None
     """JSON Schema (draft 4) the request body must match (validated before the integration), or None."""
     query_params: tuple[str, ...] = ()
     """Optional query-string parameters the route reads (declared on the method)."""

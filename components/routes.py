@@ -1,12 +1,199 @@
-"""STUB (to be replaced): route tables."""
+"""The routes of the two REST APIs, and the templates they render (components/templates/*.vtl).
+
+Every template is a VTL file with `{{placeholder}}` slots for deployment values (table names, the
+app id, the region's writable state); `fill_template` fills them, `template_values` gives the values
+of one region. Caller input and DynamoDB strings are always escaped in the templates themselves.
+"""
+
 from __future__ import annotations
-from typing import Mapping
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
 import pulumi
-from components.route import Route
 
-ROUTING_ROUTES: tuple[Route, ...] = ()
-PHOTOS_ROUTES: tuple[Route, ...] = ()
+from components.contract import GALLERY, PHOTO_PREFIX, STATES, WRITABLE_STATE, Table
+from components.route import TEMPLATES_DIR_NAME, Route
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / TEMPLATES_DIR_NAME
+
+# Shared templates (not tied to one route).
+DYNAMODB_ERROR_TEMPLATE = "dynamodb-error.vtl"
+"""Response template of the 4xx/5xx integration responses: DynamoDB errors -> {"code", "message"}."""
+GATEWAY_ERROR_TEMPLATE = "gateway-error.vtl"
+"""Gateway responses DEFAULT_4XX and DEFAULT_5XX."""
+BAD_REQUEST_BODY_TEMPLATE = "gateway-bad-request-body.vtl"
+"""Gateway response BAD_REQUEST_BODY (the body failed the route's model)."""
+CORS_PREFLIGHT_TEMPLATE = "cors-preflight.request.vtl"
+"""Request template of the OPTIONS MOCK integration."""
+SHARED_TEMPLATES = (DYNAMODB_ERROR_TEMPLATE, GATEWAY_ERROR_TEMPLATE, BAD_REQUEST_BODY_TEMPLATE,
+                    CORS_PREFLIGHT_TEMPLATE)
+
+# GET /photos page size, and the cursor's decoded form (contract: photoKey = "<13-digit ms>-<photoId>").
+PHOTOS_PAGE_DEFAULT = 24
+PHOTOS_PAGE_MAX = 100
+PHOTO_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+_DRAFT4 = "http://json-schema.org/draft-04/schema#"
+
+STATE_MODEL = {
+    "$schema": _DRAFT4,
+    "title": "StateChange",
+    "type": "object",
+    "required": ["state"],
+    "properties": {
+        "state": {"type": "string", "enum": list(STATES)},
+        "expectedVersion": {"type": "integer", "minimum": 0},
+    },
+}
+
+COMMENT_MODEL = {
+    "$schema": _DRAFT4,
+    "title": "NewComment",
+    "type": "object",
+    "required": ["message"],
+    # Other fields are allowed but never read: user and photoId come from the caller and the path.
+    "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 1000}},
+}
+
+PHOTO_MODEL = {
+    "$schema": _DRAFT4,
+    "title": "NewPhoto",
+    "type": "object",
+    "required": ["photoId", "size", "contentType"],
+    "properties": {
+        "photoId": {"type": "string", "pattern": PHOTO_ID_PATTERN},
+        "size": {"type": "integer", "minimum": 1, "maximum": MAX_PHOTO_BYTES},
+        "contentType": {"type": "string", "pattern": "^image/[a-z0-9.+-]{1,50}$"},
+    },
+}
+
+_APP = Table.APP_CONFIG
+_COMMENTS = Table.COMMENTS
+_PHOTOS = Table.PHOTOS
+
+ROUTING_ROUTES: tuple[Route, ...] = (
+    Route(
+        method="GET",
+        path="/state/{appId}",
+        action="GetItem",
+        request_template="state-get.request.vtl",
+        response_template="state-get.response.vtl",
+        grants=(("dynamodb:GetItem", _APP),),
+        summary="Routing state of the application (404 for an unknown app id).",
+    ),
+    Route(
+        method="PUT",
+        path="/state/{appId}",
+        action="UpdateItem",
+        request_template="state-put.request.vtl",
+        response_template="state-put.response.vtl",
+        grants=(("dynamodb:UpdateItem", _APP),),
+        body_model=STATE_MODEL,
+        operator_only=True,
+        summary="Switch the routing state (operator only; optional optimistic expectedVersion).",
+    ),
+)
+
+PHOTOS_ROUTES: tuple[Route, ...] = (
+    Route(
+        method="GET",
+        path="/comments/{photoId}",
+        action="Query",
+        request_template="comments-get.request.vtl",
+        response_template="comments-get.response.vtl",
+        grants=(("dynamodb:Query", _COMMENTS),),
+        summary="Comments of a photo, oldest first.",
+    ),
+    Route(
+        method="POST",
+        path="/comments/{photoId}",
+        action="TransactWriteItems",
+        request_template="comments-post.request.vtl",
+        response_template="comments-post.response.vtl",
+        grants=(("dynamodb:ConditionCheckItem", _APP), ("dynamodb:PutItem", _COMMENTS)),
+        body_model=COMMENT_MODEL,
+        summary="Add a comment as the caller, only while this region is writable.",
+    ),
+    Route(
+        method="GET",
+        path="/photos",
+        action="Query",
+        request_template="photos-get.request.vtl",
+        response_template="photos-get.response.vtl",
+        grants=(("dynamodb:Query", _PHOTOS),),
+        query_params=("limit", "cursor"),
+        summary="Photos, newest first, a page at a time (limit 1..100, default 24; cursor from `next`).",
+    ),
+    Route(
+        method="POST",
+        path="/photos",
+        action="TransactWriteItems",
+        request_template="photos-post.request.vtl",
+        response_template="photos-post.response.vtl",
+        grants=(("dynamodb:ConditionCheckItem", _APP), ("dynamodb:PutItem", _PHOTOS)),
+        body_model=PHOTO_MODEL,
+        summary="Register an uploaded photo (public/<photoId>) as the caller, only while writable.",
+    ),
+)
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+# Filled values land inside JSON strings of VTL: nothing that JSON or Velocity would interpret.
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+=,-]*$")
 
 
-def template_values(app_id: str, table_names: Mapping[str, pulumi.Input[str]], role: str) -> dict[str, pulumi.Input[str]]:
-    return {}
+@cache
+def load_template(name: str) -> str:
+    """The text of components/templates/<name>."""
+    path = TEMPLATES_DIR / name
+    if path.parent != TEMPLATES_DIR or not path.is_file():
+        raise ValueError(f"template {name!r}: no such file in {TEMPLATES_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the {{placeholders}} of a template."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def fill_template(text: str, values: Mapping[str, str]) -> str:
+    """Replace every {{name}} with values[name].
+
+    Raises ValueError naming the placeholders without a value, and the values that are not plain
+    identifiers (a quote, backslash, `$` or `#` would change the JSON or the VTL around the slot).
+    """
+    missing = sorted(placeholders(text) - set(values))
+    if missing:
+        raise ValueError(f"template placeholders without a value: {', '.join(missing)}")
+    unsafe = sorted(name for name in placeholders(text) if not _SAFE_VALUE.match(str(values[name])))
+    if unsafe:
+        raise ValueError(f"template values with characters not allowed in a template: {', '.join(unsafe)}")
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
+
+
+def template_values(
+    app_id: str, table_names: Mapping[str, pulumi.Input[str]], role: str
+) -> dict[str, pulumi.Input[str]]:
+    """The placeholder values of one region's templates (resolve with Output.all(**values))."""
+    if role not in WRITABLE_STATE:
+        raise ValueError(f"role must be one of {', '.join(WRITABLE_STATE)}, got {role!r}")
+    absent = [name for name in (_APP, _COMMENTS, _PHOTOS) if name not in table_names]
+    if absent:
+        raise ValueError(f"table_names lacks {', '.join(absent)}")
+    return {
+        "appId": app_id,
+        "appConfigTable": table_names[_APP],
+        "commentsTable": table_names[_COMMENTS],
+        "photosTable": table_names[_PHOTOS],
+        "writableState": WRITABLE_STATE[role],
+        "gallery": GALLERY,
+        "photoPrefix": PHOTO_PREFIX,
+    }
+
+
+def route_templates(routes: tuple[Route, ...]) -> set[str]:
+    """File names of the request and response templates of `routes`."""
+    return {name for route in routes for name in (route.request_template, route.response_template)}

@@ -11,9 +11,10 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import pulumi
 import yaml
@@ -114,11 +115,11 @@ def derive_app_id(project: str, stack: str) -> str:
 
 
 def load_settings(
-    get: Callable[[str], Optional[str]],
-    primary_region: Optional[str],
+    get: Callable[[str], str | None],
+    primary_region: str | None,
     project: str,
     stack: str,
-    schema: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    schema: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
     """Read and validate the configuration.
 
@@ -139,8 +140,10 @@ def load_settings(
             values[key] = _parse(key, raw, spec["type"])
 
     if not primary_region:
-        raise ConfigError("missing required config aws:region (the primary region); "
-                          "set it with: pulumi config set aws:region us-east-1")
+        raise ConfigError(
+            "missing required config aws:region (the primary region); "
+            "set it with: pulumi config set aws:region us-east-1"
+        )
     for label, region in (("aws:region", primary_region), (f"{project}:secondaryRegion", values["secondaryRegion"])):
         if not REGION_RE.match(region):
             raise ConfigError(f"config {label} = {region!r} is not an AWS region name (like us-east-1)")
@@ -166,9 +169,13 @@ def load_settings(
             "each origin is scheme://host[:port] with no path, e.g. http://localhost:5173"
         )
     if bool(values["siteDomain"]) != bool(values["siteCertificateArn"]):
-        raise ConfigError(f"config {project}:siteDomain and {project}:siteCertificateArn go together: set both or neither")
+        raise ConfigError(
+            f"config {project}:siteDomain and {project}:siteCertificateArn go together: set both or neither"
+        )
     if values["siteCertificateArn"] and not ACM_US_EAST_1_RE.match(values["siteCertificateArn"]):
-        raise ConfigError(f"config {project}:siteCertificateArn must be an ACM certificate ARN in us-east-1 (CloudFront's region)")
+        raise ConfigError(
+            f"config {project}:siteCertificateArn must be an ACM certificate ARN in us-east-1 (CloudFront's region)"
+        )
     if values["alarmEmail"] and not EMAIL_RE.match(values["alarmEmail"]):
         raise ConfigError(f"config {project}:alarmEmail = {values['alarmEmail']!r} is not an e-mail address")
     for key, low, high in (

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from harness.program import PROVIDER_TYPE, Registration
 
@@ -173,7 +174,7 @@ class FakeCloud:
             )
         return outputs["id"], outputs
 
-    def invoke(self, token: str, args: dict[str, Any], region: Optional[str]) -> dict[str, Any]:
+    def invoke(self, token: str, args: dict[str, Any], region: str | None) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account,

@@ -13,9 +13,10 @@ import json
 import runpy
 import sys
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Protocol
+from typing import Any, Protocol
 
 import pulumi
 import yaml
@@ -38,10 +39,10 @@ class Registration:
     parent: str
     custom: bool
     inputs: dict[str, Any]
-    region: Optional[str]  # None for components and for anything on a default provider
+    region: str | None  # None for components and for anything on a default provider
     provider: str  # "<urn>::<id>" of the explicit provider, '' if none
     options: dict[str, Any] = field(default_factory=dict)
-    id: Optional[str] = None
+    id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,7 +52,7 @@ class Cloud(Protocol):
     def create(self, reg: Registration) -> tuple[str, dict[str, Any]]:
         """Create the resource; return its id and every output the program may read."""
 
-    def invoke(self, token: str, args: dict[str, Any], region: Optional[str]) -> dict[str, Any]:
+    def invoke(self, token: str, args: dict[str, Any], region: str | None) -> dict[str, Any]:
         """Answer a data-source call such as aws:index/getCallerIdentity:getCallerIdentity."""
 
 
@@ -102,7 +103,7 @@ class _Recorder(pulumi_mocks.Mocks):
         self.resources.append(reg)
         return id_, outputs
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[Optional[str], dict]:
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         raise AssertionError("registrations go through _Monitor.RegisterResource")
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:

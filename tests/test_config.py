@@ -63,7 +63,9 @@ def test_malformed_primary_region_is_refused():
 
 
 def test_missing_secondary_region_names_the_key_and_the_fix():
-    with pytest.raises(ConfigError, match=r"missing required config multi-region-app:secondaryRegion.*pulumi config set"):
+    with pytest.raises(
+        ConfigError, match=r"missing required config multi-region-app:secondaryRegion.*pulumi config set"
+    ):
         settings_from({})
 
 
@@ -94,21 +96,29 @@ def test_bad_values_are_refused_with_the_key_named(key, value, message):
 
 def test_certificate_must_be_in_us_east_1_for_cloudfront():
     with pytest.raises(ConfigError, match="us-east-1"):
-        settings_from({
-            "secondaryRegion": "eu-west-1",
-            "siteDomain": "photos.example.com",
-            "siteCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
-        })
+        settings_from(
+            {
+                "secondaryRegion": "eu-west-1",
+                "siteDomain": "photos.example.com",
+                "siteCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+            }
+        )
 
 
 def test_stacks_get_distinct_prefixes_and_app_ids():
-    dev, prod = settings_from({"secondaryRegion": "eu-west-1"}, stack="dev"), settings_from({"secondaryRegion": "eu-west-1"})
+    dev, prod = (
+        settings_from({"secondaryRegion": "eu-west-1"}, stack="dev"),
+        settings_from({"secondaryRegion": "eu-west-1"}),
+    )
     assert dev.prefix != prod.prefix and dev.app_id != prod.app_id
     assert settings_from({"secondaryRegion": "eu-west-1"}, stack="dev").app_id == dev.app_id  # deterministic
 
 
 def test_long_stack_names_keep_a_unique_valid_prefix():
-    a, b = derive_prefix("multi-region-app", "feature-one-very-long"), derive_prefix("multi-region-app", "feature-two-very-long")
+    a, b = (
+        derive_prefix("multi-region-app", "feature-one-very-long"),
+        derive_prefix("multi-region-app", "feature-two-very-long"),
+    )
     assert a != b and len(a) <= 24 and len(b) <= 24
 
 
@@ -120,7 +130,10 @@ def test_program_refuses_bad_config_before_creating_anything():
 def test_preview_prints_one_line_error_for_bad_stack_config(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "harness.preview", "--stack", "does-not-exist"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: no stack file Pulumi.does-not-exist.yaml"

@@ -1,0 +1,121 @@
+"""`sync-users`: create in the secondary user pool the users of the primary pool it lacks.
+
+What can honestly be copied: the username, `email`, `email_verified` and whether the user is
+enabled. Passwords cannot (Cognito never reveals them): a copied user gets a temporary
+password from Cognito and, by default, Cognito's invitation e-mail with it, so they can sign
+in to the secondary region during a failover (and must choose a new password then). With
+--suppress-invite no message is sent and the user cannot sign in there until an operator
+sets a password (`aws cognito-idp admin-set-user-password`). Users only in the secondary pool
+are counted, never deleted. Running it again creates nothing new (idempotent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import ClientError
+
+from components.contract import RegionOut
+from ops.context import cli_of
+from ops.errors import OpsError, describe
+from ops.factory import Factory, Target
+from ops.output import emit_json, say
+
+COPIED_ATTRIBUTES = ("email", "email_verified")
+
+
+@dataclass
+class SyncResult:
+    dryRun: bool  # noqa: N815 (JSON names)
+    created: list[str] = field(default_factory=list)  # or "would create" with dryRun
+    skipped: int = 0  # already in the secondary pool
+    onlyInSecondary: int = 0  # noqa: N815
+    withoutInvite: list[str] = field(default_factory=list)  # noqa: N815 (no e-mail to send it to)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def list_users(client: Any, pool_id: str) -> dict[str, dict[str, Any]]:
+    """Every user of a pool by username (ListUsers pages hold at most 60)."""
+    users: dict[str, dict[str, Any]] = {}
+    for page in client.get_paginator("list_users").paginate(UserPoolId=pool_id, PaginationConfig={"PageSize": 60}):
+        for user in page.get("Users", []):
+            users[user["Username"]] = user
+    return users
+
+
+def _attributes(user: dict[str, Any]) -> dict[str, str]:
+    return {a["Name"]: a["Value"] for a in user.get("Attributes", []) if a["Name"] in COPIED_ATTRIBUTES}
+
+
+def sync_users(factory: Factory, target: Target, *, dry_run: bool, suppress_invite: bool) -> SyncResult:
+    pools = {role: target.region_value(role, RegionOut.USER_POOL_ID) for role in ("primary", "secondary")}
+    source = factory.client(target, "cognito-idp", target.region("primary"))
+    destination = factory.client(target, "cognito-idp", target.region("secondary"))
+    wanted, present = list_users(source, pools["primary"]), list_users(destination, pools["secondary"])
+    result = SyncResult(dryRun=dry_run, skipped=len(wanted.keys() & present.keys()),
+                        onlyInSecondary=len(present.keys() - wanted.keys()))
+    for username in sorted(wanted.keys() - present.keys()):
+        user = wanted[username]
+        attributes = _attributes(user)
+        invite = not suppress_invite and "email" in attributes
+        if not suppress_invite and not invite:
+            result.withoutInvite.append(username)
+        if dry_run:
+            result.created.append(username)
+            continue
+        request: dict[str, Any] = {
+            "UserPoolId": pools["secondary"],
+            "Username": username,
+            "UserAttributes": [{"Name": k, "Value": v} for k, v in attributes.items()],
+        }
+        if invite:
+            request["DesiredDeliveryMediums"] = ["EMAIL"]
+        else:
+            request["MessageAction"] = "SUPPRESS"
+        try:
+            destination.admin_create_user(**request)
+            if not user.get("Enabled", True):
+                destination.admin_disable_user(UserPoolId=pools["secondary"], Username=username)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "UsernameExistsException":
+                result.skipped += 1  # created meanwhile (another run): nothing to do
+                continue
+            result.failed[username] = describe(error)
+            continue
+        result.created.append(username)
+    return result
+
+
+def sync_users_command(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say which users would be created.")] = False,
+    suppress_invite: Annotated[
+        bool, typer.Option("--suppress-invite", help="Send no invitation; users cannot sign in there until an "
+                                                     "operator sets their password.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Create the users of the primary user pool that the secondary pool lacks (idempotent).
+
+    Copies username, email, email_verified and the enabled flag, never passwords: by default
+    Cognito e-mails each new user a temporary password for the secondary region."""
+    cli = cli_of(ctx)
+    target = cli.target()
+    target.check()
+    result = sync_users(cli.factory, target, dry_run=dry_run, suppress_invite=suppress_invite)
+    if as_json:
+        emit_json(asdict(result))
+    verb = "would create" if dry_run else "created"
+    say(f"{verb} {len(result.created)}, skipped {result.skipped} (already in the secondary pool), "
+        f"{result.onlyInSecondary} only in the secondary pool (left alone)")
+    if result.created and not as_json:
+        say(f"{verb}: {', '.join(result.created)}")
+    if result.withoutInvite:
+        say(f"no invitation for {len(result.withoutInvite)} user(s) without an e-mail address: "
+            f"{', '.join(result.withoutInvite)}")
+    if result.failed:
+        for username, reason in result.failed.items():
+            say(f"failed: {username}: {reason}")
+        raise OpsError(f"{len(result.failed)} user(s) could not be created in the secondary pool")

@@ -1,0 +1,395 @@
+"""A broker for identity-pool credentials: who is behind an access key, and what may they do.
+
+moto hands every Cognito identity the same fixed keys and checks no token, so nothing could
+be authorized per user. This broker sits in front of moto (a WSGI middleware on every port)
+and answers the identity-pool calls a browser makes, as Cognito would:
+
+- `GetId` verifies the id token in `Logins` (issued by a user pool the identity pool trusts,
+  for the pool's client, signed with moto's key, not expired, one moto actually issued) and
+  gives the same user the same identity id every time;
+- `GetCredentialsForIdentity` mints unique temporary credentials (1 h) for that identity and
+  remembers the principal behind them: identity, pool, region, role, auth provider;
+- `SetIdentityPoolRoles` / `GetIdentityPoolRoles` (which moto lacks) hold the pool's roles.
+
+The execute-api emulator then asks `lookup(access_key)` and `is_allowed(principal, ...)`.
+A principal's permissions are the role's policy documents: those given with
+`set_role_policies` (fed by the deployer), else the role's live inline and attached managed
+policies in moto's IAM.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwk, jwt
+from joserfc.errors import JoseError
+from moto.backends import get_backend
+from moto.utilities.utils import load_resource
+
+from sandbox import iam_policy
+
+ACCOUNT = "123456789012"  # moto's default account
+CREDENTIAL_TTL_SECONDS = 3600
+EXPIRED_MEMORY_SECONDS = 24 * 3600
+_TARGET_PREFIX = "AWSCognitoIdentityService."
+_JSON = "application/x-amz-json-1.1"
+_NOT_OIDC = "Invalid login token. Not a valid OpenId Connect identity token."
+_NO_UNAUTH = "Unauthenticated access is not supported for this identity pool."
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who signs with an access key: an identity-pool identity or a static (operator) key."""
+
+    access_key: str
+    secret_key: str
+    role_arn: str
+    user_arn: str
+    """The caller's ARN as AWS reports it (assumed-role ARN for identity-pool credentials)."""
+    caller: str
+    """`$context.identity.caller`: "<role id>:<session name>" for assumed roles."""
+    session_token: str | None = None
+    """Required on signed requests when set (temporary credentials)."""
+    expiration: float | None = None
+    """Epoch seconds after which the credentials are refused; None for static keys."""
+    identity_id: str = ""
+    identity_pool_id: str = ""
+    region: str = ""
+    auth_provider: str = ""
+    """`$context.identity.cognitoAuthenticationProvider`."""
+    auth_type: str = ""
+    """"authenticated", "unauthenticated", or "" for static keys."""
+    account_id: str = ACCOUNT
+
+
+class CognitoError(Exception):
+    """An error answered the way Cognito Identity does: HTTP 400 with a JSON `__type`."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass(frozen=True)
+class _Identity:
+    identity_id: str
+    pool_id: str
+    region: str
+    logins: frozenset[tuple[str, str]]  # (provider name, sub); empty for unauthenticated identities
+
+
+class CredentialsBroker:
+    """Issues and resolves identity-pool credentials; see the module docstring."""
+
+    def __init__(
+        self,
+        account: str = ACCOUNT,
+        *,
+        clock: Callable[[], float] = time.time,
+        credential_ttl: float = CREDENTIAL_TTL_SECONDS,
+    ):
+        self.account = account
+        self.clock = clock
+        self.credential_ttl = credential_ttl
+        self._lock = threading.RLock()
+        self._principals: dict[str, Principal] = {}
+        self._role_policies: dict[str, list[iam_policy.PolicyDocument]] = {}
+        self._pool_roles: dict[str, dict[str, str]] = {}
+        self._identities: dict[str, _Identity] = {}
+        self._identity_by_login: dict[tuple[str, str, str], str] = {}  # (pool, provider, sub) -> identity id
+        self._jwks = jwk.KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+
+    # -- configuration -------------------------------------------------------------------
+    def add_static_principal(self, access_key: str, secret: str, role_arn: str, user_arn: str) -> Principal:
+        """Register long-lived keys (the operator's) acting as `role_arn`."""
+        role_name = _role_name(role_arn)
+        session = user_arn.rsplit("/", 1)[-1] if ":assumed-role/" in user_arn else access_key
+        principal = Principal(
+            access_key=access_key,
+            secret_key=secret,
+            role_arn=role_arn,
+            user_arn=user_arn,
+            caller=f"{self._role_id(role_name)}:{session}",
+            account_id=self.account,
+        )
+        with self._lock:
+            self._principals[access_key] = principal
+        return principal
+
+    def set_role_policies(self, role: str, documents: Iterable[iam_policy.PolicyDocument]) -> None:
+        """The identity policies of a role (ARN or name), replacing the live IAM lookup for it."""
+        parsed = [json.loads(d) if isinstance(d, str) else d for d in documents]
+        with self._lock:
+            self._role_policies[_role_name(role)] = parsed
+
+    def set_identity_pool_roles(self, pool_id: str, roles: Mapping[str, str]) -> None:
+        """{"authenticated": role ARN, "unauthenticated": role ARN} of an identity pool."""
+        with self._lock:
+            self._pool_roles[pool_id] = dict(roles)
+
+    def identity_pool_roles(self, pool_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._pool_roles.get(pool_id, {}))
+
+    # -- queries -----------------------------------------------------------------------------
+    def lookup(self, access_key: str) -> Principal | None:
+        with self._lock:
+            return self._principals.get(access_key)
+
+    def policies(self, role: str) -> list[iam_policy.PolicyDocument]:
+        """The policy documents in force for a role (ARN or name)."""
+        name = _role_name(role)
+        with self._lock:
+            if name in self._role_policies:
+                return list(self._role_policies[name])
+        return list(self._live_policies(name))
+
+    def is_allowed(
+        self, principal: Principal, action: str, resource: str, context: Mapping[str, str] | None = None
+    ) -> bool:
+        return iam_policy.is_allowed(self.policies(principal.role_arn), action, resource, context)
+
+    # -- the Cognito Identity operations ----------------------------------------------------
+    def get_id(self, request: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
+        pool_id = _required(request, "IdentityPoolId")
+        pool, pool_region = self._identity_pool(pool_id, region)
+        logins = request.get("Logins") or {}
+        if not logins:
+            if not pool.allow_unauthenticated_identities:
+                raise CognitoError("NotAuthorizedException", _NO_UNAUTH)
+            return {"IdentityId": self._new_identity(pool_id, pool_region, frozenset())}
+        verified = self._verify_logins(pool, logins)
+        with self._lock:
+            for provider, sub in verified:
+                known = self._identity_by_login.get((pool_id, provider, sub))
+                if known:
+                    return {"IdentityId": known}
+            identity_id = self._new_identity(pool_id, pool_region, verified)
+            for provider, sub in verified:
+                self._identity_by_login[(pool_id, provider, sub)] = identity_id
+        return {"IdentityId": identity_id}
+
+    def get_credentials_for_identity(self, request: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
+        identity_id = _required(request, "IdentityId")
+        with self._lock:
+            identity = self._identities.get(identity_id)
+        if identity is None or (region and identity.region != region):
+            raise CognitoError("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
+        pool, _ = self._identity_pool(identity.pool_id, identity.region)
+        logins = request.get("Logins") or {}
+        if identity.logins:
+            if not logins:
+                raise CognitoError("NotAuthorizedException", f"Access to Identity '{identity_id}' is forbidden.")
+            if not self._verify_logins(pool, logins) & identity.logins:
+                raise CognitoError(
+                    "NotAuthorizedException",
+                    "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+                )
+        auth_type = "authenticated" if identity.logins else "unauthenticated"
+        role_arn = self.identity_pool_roles(identity.pool_id).get(auth_type)
+        if not role_arn:
+            raise CognitoError(
+                "InvalidIdentityPoolConfigurationException",
+                "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
+            )
+        principal = self._mint(identity, role_arn, auth_type)
+        return {
+            "IdentityId": identity_id,
+            "Credentials": {
+                "AccessKeyId": principal.access_key,
+                "SecretKey": principal.secret_key,
+                "SessionToken": principal.session_token,
+                "Expiration": principal.expiration,
+            },
+        }
+
+    # -- WSGI ------------------------------------------------------------------------------------
+    def middleware(self, app: WsgiApp) -> WsgiApp:
+        """Wrap moto's WSGI app: identity-pool calls are answered here, the rest go through."""
+        operations: dict[str, Callable[[Mapping[str, Any], str | None], dict[str, Any]]] = {
+            "GetId": self.get_id,
+            "GetCredentialsForIdentity": self.get_credentials_for_identity,
+            "SetIdentityPoolRoles": self._set_identity_pool_roles_call,
+            "GetIdentityPoolRoles": self._get_identity_pool_roles_call,
+        }
+
+        def broker_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            operation = operations.get(target.removeprefix(_TARGET_PREFIX))
+            if not target.startswith(_TARGET_PREFIX) or operation is None or environ.get("REQUEST_METHOD") != "POST":
+                return app(environ, start_response)
+            status, payload = 200, {}
+            try:
+                request = json.loads(_read_body(environ) or b"{}")
+                if not isinstance(request, dict):
+                    raise ValueError("not an object")
+                payload = operation(request, environ.get("sandbox.region"))
+            except CognitoError as error:
+                status, payload = error.status, {"__type": error.code, "message": error.message}
+            except ValueError:
+                status, payload = 400, {"__type": "SerializationException", "message": "Request body is not valid JSON"}
+            return _respond(start_response, status, payload)
+
+        return broker_app
+
+    # -- internals --------------------------------------------------------------------------------
+    def _set_identity_pool_roles_call(self, request: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        pool_id = _required(request, "IdentityPoolId")
+        self._identity_pool(pool_id, region)
+        self.set_identity_pool_roles(pool_id, request.get("Roles") or {})
+        return {}
+
+    def _get_identity_pool_roles_call(self, request: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        pool_id = _required(request, "IdentityPoolId")
+        self._identity_pool(pool_id, region)
+        return {"IdentityPoolId": pool_id, "Roles": self.identity_pool_roles(pool_id)}
+
+    def _identity_pool(self, pool_id: str, region: str | None) -> tuple[Any, str]:
+        pool_region = pool_id.split(":", 1)[0]
+        pools = get_backend("cognito-identity")[self.account][pool_region].identity_pools if ":" in pool_id else {}
+        pool = pools.get(pool_id)
+        if pool is None or (region and region != pool_region):
+            raise CognitoError("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
+        return pool, pool_region
+
+    def _verify_logins(self, pool: Any, logins: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+        """Check every login token against the pool's providers; return {(provider, sub)}."""
+        providers = {p["ProviderName"]: p["ClientId"] for p in pool.cognito_identity_providers or []}
+        verified = set()
+        for provider, token in logins.items():
+            if provider not in providers:
+                raise CognitoError("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
+            verified.add((provider, self._verify_id_token(provider, providers[provider], token)))
+        return frozenset(verified)
+
+    def _verify_id_token(self, provider: str, client_id: str, token: str) -> str:
+        """Return the token's `sub` if Cognito would accept it for this provider and client."""
+        try:
+            claims = jwt.decode(token, self._jwks, algorithms=["RS256"]).claims
+        except (JoseError, ValueError, TypeError):
+            raise CognitoError("NotAuthorizedException", _NOT_OIDC) from None
+        if claims.get("iss") != f"https://{provider}":
+            raise CognitoError("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
+        if claims.get("token_use") != "id":
+            raise CognitoError("NotAuthorizedException", _NOT_OIDC)
+        if claims.get("aud") != client_id:
+            raise CognitoError("NotAuthorizedException", "Invalid login token. Incorrect token audience.")
+        if float(claims.get("exp", 0)) < self.clock():
+            raise CognitoError("NotAuthorizedException", f"Invalid login token. Token expired: {claims.get('exp')}")
+        # moto's signing key ships with moto, so a valid signature proves little: the pool must have issued it.
+        region, _, user_pool_id = provider.removeprefix("cognito-idp.").partition(".amazonaws.com/")
+        user_pool = get_backend("cognito-idp")[self.account][region].user_pools.get(user_pool_id)
+        if user_pool is None or token not in user_pool.id_tokens:
+            raise CognitoError("NotAuthorizedException", _NOT_OIDC)
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise CognitoError("NotAuthorizedException", "Invalid login token. Missing a required claim: sub")
+        return sub
+
+    def _new_identity(self, pool_id: str, region: str, logins: frozenset[tuple[str, str]]) -> str:
+        # Let moto create it so that ListIdentities / DescribeIdentityPool stay truthful.
+        backend = get_backend("cognito-identity")[self.account][region]
+        identity_id = json.loads(backend.get_id(pool_id))["IdentityId"]
+        with self._lock:
+            self._identities[identity_id] = _Identity(identity_id, pool_id, region, logins)
+        return identity_id
+
+    def _mint(self, identity: _Identity, role_arn: str, auth_type: str) -> Principal:
+        role_name = _role_name(role_arn)
+        provider = ""
+        if identity.logins:
+            name, sub = sorted(identity.logins)[0]
+            provider = f"{name},{name}:CognitoSignIn:{sub}"
+        now = self.clock()
+        principal = Principal(
+            access_key="ASIA" + _random(16, string.ascii_uppercase + string.digits),
+            secret_key=_random(40, string.ascii_letters + string.digits + "/+"),
+            session_token=secrets.token_urlsafe(96),
+            expiration=float(int(now + self.credential_ttl)),
+            role_arn=role_arn,
+            user_arn=f"arn:aws:sts::{self.account}:assumed-role/{role_name}/CognitoIdentityCredentials",
+            caller=f"{self._role_id(role_name)}:CognitoIdentityCredentials",
+            identity_id=identity.identity_id,
+            identity_pool_id=identity.pool_id,
+            region=identity.region,
+            auth_provider=provider,
+            auth_type=auth_type,
+            account_id=self.account,
+        )
+        with self._lock:
+            # Forget long-expired credentials so the map stays bounded (recently expired ones still say "expired").
+            stale = now - EXPIRED_MEMORY_SECONDS
+            for key in [k for k, p in self._principals.items() if p.expiration is not None and p.expiration < stale]:
+                del self._principals[key]
+            self._principals[principal.access_key] = principal
+        return principal
+
+    def _iam(self) -> Any:
+        return get_backend("iam")[self.account]["aws"]
+
+    def _role_id(self, role_name: str) -> str:
+        try:
+            return self._iam().get_role(role_name).id
+        except Exception:  # an unknown role (e.g. in unit tests): a stable stand-in id
+            return "AROA" + "".join(c for c in role_name.upper() if c.isalnum())[:17].ljust(17, "X")
+
+    def _live_policies(self, role_name: str) -> Iterator[iam_policy.PolicyDocument]:
+        try:
+            role = self._iam().get_role(role_name)
+        except Exception:
+            return
+        yield from role.policies.values()
+        for policy in role.managed_policies.values():
+            for version in policy.versions:
+                if version.version_id == policy.default_version_id:
+                    yield version.document
+
+
+def _role_name(role: str) -> str:
+    """A role's name from its ARN (path included or not) or the name itself."""
+    return role.rsplit("/", 1)[-1] if role.startswith("arn:") else role
+
+
+def _required(request: Mapping[str, Any], key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str) or not value:
+        raise CognitoError(
+            "InvalidParameterException",
+            f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null",
+        )
+    return value
+
+
+def _random(length: int, alphabet: str) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _read_body(environ: Mapping[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _respond(start_response: Callable[..., Any], status: int, payload: Mapping[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [
+            ("Content-Type", _JSON),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", secrets.token_hex(16)),
+        ],
+    )
+    return [body]

@@ -1,0 +1,63 @@
+"""`sync-users`: the secondary pool gets the primary's missing users, once."""
+
+from __future__ import annotations
+
+import json
+
+
+def attributes(user):
+    return {a["Name"]: a["Value"] for a in user["Attributes"] if a["Name"] in ("email", "email_verified")}
+
+
+def test_sync_users_creates_every_missing_user_across_pages(ops, world):
+    for i in range(65):  # more than one ListUsers page (60)
+        world.add_user("primary", f"user{i:02d}", f"user{i:02d}@example.com")
+    result = ops("sync-users", "--suppress-invite", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["created"]) == 65 and data["skipped"] == 0
+    copied = world.users("secondary")
+    assert sorted(copied) == [f"user{i:02d}" for i in range(65)]
+    assert attributes(copied["user64"]) == {"email": "user64@example.com", "email_verified": "true"}
+    assert "created 65, skipped 0 (already in the secondary pool), 0 only in the secondary pool" in result.stderr
+
+
+def test_sync_users_is_idempotent(ops, world):
+    for name in ("ana", "bo"):
+        world.add_user("primary", name, f"{name}@example.com")
+    assert ops("sync-users", "--suppress-invite").exit_code == 0
+    again = ops("sync-users", "--suppress-invite", "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["created"] == [] and json.loads(again.stdout)["skipped"] == 2
+    assert sorted(world.users("secondary")) == ["ana", "bo"]
+
+
+def test_sync_users_dry_run_creates_nothing(ops, world):
+    world.add_user("primary", "ana", "ana@example.com")
+    world.add_user("primary", "bo", "bo@example.com")
+    world.add_user("secondary", "bo", "bo@example.com")
+    world.add_user("secondary", "zed", "zed@example.com")
+    result = ops("sync-users", "--dry-run")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("would create 1, skipped 1 (already in the secondary pool), 1 only in the "
+                                    "secondary pool (left alone)\nwould create: ana\n")
+    assert sorted(world.users("secondary")) == ["bo", "zed"]
+
+
+def test_sync_users_keeps_disabled_users_disabled_and_leaves_extra_users(ops, world):
+    world.add_user("primary", "gone", "gone@example.com", enabled=False)
+    world.add_user("secondary", "zed", "zed@example.com")
+    assert ops("sync-users", "--suppress-invite").exit_code == 0
+    users = world.users("secondary")
+    assert users["gone"]["Enabled"] is False
+    assert "zed" in users
+
+
+def test_sync_users_reports_users_that_get_no_invitation(ops, world):
+    world.add_user("primary", "noemail")
+    world.add_user("primary", "ana", "ana@example.com")
+    result = ops("sync-users", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["withoutInvite"] == ["noemail"]
+    assert "no invitation for 1 user(s) without an e-mail address: noemail" in result.stderr
+    assert sorted(world.users("secondary")) == ["ana", "noemail"]

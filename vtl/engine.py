@@ -1,0 +1,443 @@
+"""Render API Gateway mapping templates the way API Gateway does, on airspeed-ext.
+
+airspeed parses Velocity but evaluates it with Python semantics. While `render` runs (a context
+variable gates it, so other airspeed users in the process are untouched) the evaluation follows
+Velocity 1.7 on the JVM instead:
+
+- method calls and properties resolve through `vtl.java` (String/List/Map methods, getX/isX);
+- non-string values render with Java's toString (maps as {k=v}, JSON arrays as JSON);
+- #if/!/&&/|| use Velocity truthiness (only null and false are false), == compares like Velocity;
+- #set with a null value leaves the variable unchanged, and sets made inside #foreach persist;
+- #foreach over a map iterates its values, and skips anything that is not a collection;
+- a reference right after `#` is interpolated (`photo#$id`, `#${x}`), which airspeed misses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote_plus, unquote_plus
+
+import airspeed
+import airspeed.operators as ops
+
+from vtl import java, jsonpath
+from vtl.java import HostObject, VtlError
+
+_ACTIVE: ContextVar[bool] = ContextVar("vtl_api_gateway_semantics", default=False)
+
+
+class InvalidJsonBodyError(VtlError):
+    """`$input.json`/`$input.path` on a body that is not JSON (API Gateway fails the request)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The output of a template and what it asked API Gateway to override."""
+
+    text: str
+    status_override: int | None = None
+    header_overrides: dict[str, str] = field(default_factory=dict)
+    request_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+# -- $input and $util ------------------------------------------------------------------------------------------
+
+
+class Input(HostObject):
+    """`$input`: the payload (request body in request templates, backend body in response templates)."""
+
+    java_methods = frozenset({"json", "path", "params", "getBody"})
+
+    def __init__(self, body: str, params: Mapping[str, Mapping[str, str]]) -> None:
+        self._body = body
+        self._params = {kind: dict(params.get(kind) or {}) for kind in ("path", "querystring", "header")}
+        self._document: Any = None
+        self._parsed = False
+
+    def __repr__(self) -> str:
+        return "$input"
+
+    def _doc(self) -> Any:
+        if not self._parsed:
+            # API Gateway treats an empty payload as an empty JSON object.
+            text = self._body if self._body.strip() else "{}"
+            try:
+                self._document = java.from_json(json.loads(text))
+            except ValueError as error:
+                raise InvalidJsonBodyError(f"Could not parse request body into json: {error}") from None
+            self._parsed = True
+        return self._document
+
+    def getBody(self) -> str:  # noqa: N802 - Java name
+        return self._body if self._body else "{}"
+
+    def java_property(self, name: str) -> Any:
+        return self.getBody() if name == "body" else None
+
+    def json(self, path: str = "$") -> str:
+        return java.to_json(jsonpath.select(self._doc(), java.to_java_string(path)))
+
+    def path(self, path: str = "$") -> Any:
+        return jsonpath.select(self._doc(), java.to_java_string(path))
+
+    def params(self, name: Any = None) -> Any:
+        if name is None:
+            return self._params
+        key = java.to_java_string(name)
+        for kind in ("path", "querystring", "header"):
+            if key in self._params[kind]:
+                return self._params[kind][key]
+        lowered = key.lower()  # header names are case-insensitive
+        for header, value in self._params["header"].items():
+            if header.lower() == lowered:
+                return value
+        return ""
+
+
+class Util(HostObject):
+    """`$util` of API Gateway (plus toJson, which AppSync templates also use)."""
+
+    java_methods = frozenset({"escapeJavaScript", "parseJson", "toJson", "base64Encode", "base64Decode",
+                              "urlEncode", "urlDecode"})
+
+    def __repr__(self) -> str:
+        return "$util"
+
+    def escapeJavaScript(self, value: Any) -> str | None:  # noqa: N802 - Java name
+        if value is None:
+            return None
+        return java.escape_javascript(java.to_java_string(value))
+
+    def parseJson(self, text: Any) -> Any:  # noqa: N802
+        try:
+            return java.from_json(json.loads(java.to_java_string(text)))
+        except ValueError as error:
+            raise VtlError(f"parseJson: {error}") from None
+
+    def toJson(self, value: Any) -> str:  # noqa: N802
+        return java.to_json(value)
+
+    def base64Encode(self, value: Any) -> str | None:  # noqa: N802
+        if value is None:
+            return None
+        return base64.b64encode(java.to_java_string(value).encode("utf-8")).decode("ascii")
+
+    def base64Decode(self, value: Any) -> str | None:  # noqa: N802
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(java.to_java_string(value), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise VtlError(f"base64Decode: {error}") from None
+        return raw.decode("utf-8", errors="replace")
+
+    def urlEncode(self, value: Any) -> str | None:  # noqa: N802
+        if value is None:
+            return None
+        # java.net.URLEncoder: keeps A-Z a-z 0-9 . - * _, space -> +, the rest %XX of UTF-8
+        return quote_plus(java.to_java_string(value), safe="*").replace("~", "%7E")
+
+    def urlDecode(self, value: Any) -> str | None:  # noqa: N802
+        if value is None:
+            return None
+        return unquote_plus(java.to_java_string(value))
+
+
+# -- $context -------------------------------------------------------------------------------------------------------
+
+_IDENTITY_KEYS = ("cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenticationProvider",
+                  "cognitoAuthenticationType", "userArn", "caller", "accountId", "sourceIp", "user", "userAgent",
+                  "accessKey", "apiKey", "principalOrgId")
+
+
+def _default_context() -> dict[str, Any]:
+    now = time.time()
+    return {
+        "accountId": "",
+        "apiId": "",
+        "domainName": "",
+        "domainPrefix": "",
+        "extendedRequestId": "",
+        "httpMethod": "",
+        "path": "",
+        "protocol": "HTTP/1.1",
+        "requestId": str(uuid.uuid4()),
+        "requestTime": datetime.fromtimestamp(now, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(now * 1000),
+        "resourceId": "",
+        "resourcePath": "",
+        "stage": "",
+        "identity": dict.fromkeys(_IDENTITY_KEYS, ""),
+        "error": {"message": "", "responseType": "", "validationErrorString": ""},
+        "authorizer": {},
+        "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+        "responseOverride": {"status": None, "header": {}},
+    }
+
+
+def _merge(base: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in given.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def build_context(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """$context: API Gateway's variables with `given` merged in (missing ones are empty)."""
+    context = _merge(_default_context(), given or {})
+    error = context["error"]
+    if "messageString" not in error:
+        # "The quoted value of $context.error.message": a JSON string literal.
+        error["messageString"] = json.dumps(java.to_java_string(error.get("message") or ""), ensure_ascii=False)
+    return context
+
+
+# -- airspeed, evaluated with Velocity/Java semantics while _ACTIVE --------------------------------------------------
+
+# airspeed's Text swallows `#$` as literal text; this version stops a text run before `#$`.
+_TEXT_PLAIN = re.compile(
+    r"((?:[^\\\$#]+|\\[\$#])+|\$[^!\{a-z0-9_]|\$$|#$|#(?=\$)|#[^\{\}a-zA-Z0-9#\*\$]+|\\.)(.*)$", re.S | re.I
+)
+
+
+def _text_parse(self: ops.Text) -> None:
+    if not _ACTIVE.get():
+        return _ORIGINAL["text_parse"](self)
+    (text,) = self.identity_match(_TEXT_PLAIN)
+    self.text = self.ESCAPED_CHAR.sub(lambda m: m.group(1), text)
+    return None
+
+
+def _name_or_call(self: ops.NameOrCall, current: Any, loader: Any, top: Any) -> Any:
+    if not _ACTIVE.get() or isinstance(current, ops.LocalNamespace):
+        return _ORIGINAL["name_or_call"](self, current, loader, top)
+    if self.parameters is not None:
+        return java.invoke(current, self.name, self.parameters.calculate(top, loader))
+    value = java.get_property(current, self.name)
+    if self.index is not None:
+        value = java.get_index(value, self.index.calculate(top, loader))
+    return value
+
+
+def _value_to_string(value: Any) -> str:
+    if not _ACTIVE.get():
+        return _ORIGINAL["value_to_string"](value)
+    return java.to_java_string(value)
+
+
+def _condition(self: ops.Condition, namespace: Any, loader: Any) -> bool:
+    result = self.expression.calculate(namespace, loader)
+    if not _ACTIVE.get():
+        return True if result is None else bool(result)
+    return java.truthy(result)
+
+
+def _unary(self: ops.UnaryOperatorValue, namespace: Any, loader: Any) -> Any:
+    if not _ACTIVE.get():
+        return _ORIGINAL["unary"](self, namespace, loader)
+    return not java.truthy(self.value.calculate(namespace, loader))
+
+
+def _top_namespace(namespace: Any) -> Any:
+    while isinstance(getattr(namespace, "parent", None), ops.LocalNamespace):
+        namespace = namespace.parent
+    return namespace
+
+
+def _assign(self: ops.Assignment, stream: Any, namespace: Any, loader: Any) -> Any:
+    if not _ACTIVE.get():
+        return _ORIGINAL["assign"](self, stream, namespace, loader)
+    value = self.value.calculate(namespace, loader)
+    if value is None:
+        return None  # Velocity 1.7: "RHS of #set statement is null. Context will not be modified."
+    if not self.terms:
+        scope = namespace.find_outermost(self.root_term) if isinstance(namespace, ops.LocalNamespace) else None
+        (scope if scope is not None else _top_namespace(namespace))[self.root_term] = value
+        return None
+    try:
+        target = namespace[self.root_term]
+    except KeyError:
+        target = None
+    for term in self.terms[:-1]:
+        target = java.get_property(target, java.to_java_string(term.calculate(namespace, loader)))
+    if isinstance(target, dict):
+        target[self.terms[-1].calculate(namespace, loader)] = value
+    return None
+
+
+def _foreach(self: ops.ForeachDirective, stream: Any, namespace: Any, loader: Any) -> Any:
+    if not _ACTIVE.get():
+        return _ORIGINAL["foreach"](self, stream, namespace, loader)
+    iterable = self.value.calculate(namespace, loader)
+    if isinstance(iterable, dict):
+        items = list(iterable.values())  # Velocity iterates a Map's values
+    elif isinstance(iterable, (list, tuple, range)):
+        items = list(iterable)
+    else:
+        return None  # null or not a collection: Velocity skips the loop
+    count = len(items)
+    for index, item in enumerate(items):
+        local = ops.LocalNamespace(namespace)
+        local["velocityCount"] = index + 1
+        local["velocityHasNext"] = index + 1 < count
+        local["foreach"] = {"count": index + 1, "index": index, "hasNext": index + 1 < count,
+                            "first": index == 0, "last": index == count - 1}
+        local[self.loop_var_name] = item
+        self.block.evaluate(stream, local, loader)
+    return None
+
+
+def _numeric(fn: Any) -> Any:
+    def apply(a: Any, b: Any) -> Any:
+        return fn(a, b) if java.is_number(a) and java.is_number(b) else None
+
+    return apply
+
+
+def _relational(fn: Any) -> Any:
+    def apply(a: Any, b: Any) -> bool:
+        if java.is_number(a) and java.is_number(b):
+            return fn(a, b)
+        if isinstance(a, str) and isinstance(b, str):
+            return fn(java._compare_to(a, b), 0)
+        return False  # Velocity logs an error and evaluates to false
+
+    return apply
+
+
+_JAVA_OPERATORS: dict[str, Any] = {
+    "==": java.java_equals, "eq": java.java_equals,
+    "!=": lambda a, b: not java.java_equals(a, b), "ne": lambda a, b: not java.java_equals(a, b),
+    "+": java.java_add, "-": _numeric(lambda a, b: a - b), "*": _numeric(lambda a, b: a * b),
+    "/": java.java_divide, "%": java.java_modulo,
+    "&&": lambda a, b: java.truthy(a) and java.truthy(b), "and": lambda a, b: java.truthy(a) and java.truthy(b),
+    "||": lambda a, b: java.truthy(a) or java.truthy(b), "or": lambda a, b: java.truthy(a) or java.truthy(b),
+    ">": _relational(lambda a, b: a > b), "gt": _relational(lambda a, b: a > b),
+    ">=": _relational(lambda a, b: a >= b), "ge": _relational(lambda a, b: a >= b),
+    "<": _relational(lambda a, b: a < b), "lt": _relational(lambda a, b: a < b),
+    "<=": _relational(lambda a, b: a <= b), "le": _relational(lambda a, b: a <= b),
+}
+
+
+def _gated(name: str, original: Any) -> Any:
+    def apply(a: Any, b: Any) -> Any:
+        return _JAVA_OPERATORS[name](a, b) if _ACTIVE.get() else original(a, b)
+
+    return apply
+
+
+_ORIGINAL: dict[str, Any] = {}
+
+
+def _install() -> None:
+    if _ORIGINAL:
+        return
+    _ORIGINAL.update(
+        text_parse=ops.Text.parse, name_or_call=ops.NameOrCall.calculate, value_to_string=ops.value_to_string,
+        unary=ops.UnaryOperatorValue.calculate, assign=ops.Assignment.evaluate_raw,
+        foreach=ops.ForeachDirective.evaluate_raw,
+    )
+    ops.Text.parse = _text_parse
+    ops.NameOrCall.calculate = _name_or_call
+    ops.value_to_string = _value_to_string
+    ops.Condition.calculate = _condition
+    ops.UnaryOperatorValue.calculate = _unary
+    ops.Assignment.evaluate_raw = _assign
+    ops.ForeachDirective.evaluate_raw = _foreach
+    for name, original in list(ops.BinaryOperator.OPERATORS.items()):
+        if name in _JAVA_OPERATORS:
+            ops.BinaryOperator.OPERATORS[name] = _gated(name, original)
+
+
+_install()
+
+
+@lru_cache(maxsize=256)
+def _compile(template: str) -> airspeed.Template:
+    compiled = airspeed.Template(template)
+    token = _ACTIVE.set(True)
+    try:
+        compiled.ensure_compiled()
+    except ops.TemplateSyntaxError as error:
+        raise VtlError(f"template syntax error: {error}") from None
+    finally:
+        _ACTIVE.reset(token)
+    return compiled
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while isinstance(error, ops.TemplateExecutionError) and error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
+def render(
+    template: str,
+    *,
+    body: str = "",
+    params: Mapping[str, Mapping[str, str]] | None = None,
+    context: Mapping[str, Any] | None = None,
+    stage_variables: Mapping[str, str] | None = None,
+) -> Rendered:
+    """Render a mapping template as API Gateway would.
+
+    `params` is {"path": {}, "querystring": {}, "header": {}}; `context` is merged over API
+    Gateway's $context (requestId, requestTimeEpoch, identity.*, error.* ...). Raises VtlError
+    (InvalidJsonBodyError for a non-JSON payload) where API Gateway would fail the request.
+    """
+    compiled = _compile(template)
+    ctx = build_context(context)
+    namespace = {
+        "input": Input(body or "", params or {}),
+        "util": Util(),
+        "context": ctx,
+        "stageVariables": dict(stage_variables or {}),
+    }
+    token = _ACTIVE.set(True)
+    try:
+        text = compiled.merge(namespace)
+    except ops.TemplateError as error:
+        cause = _root_cause(error)
+        if isinstance(cause, VtlError):
+            raise cause from None
+        raise VtlError(f"template failed: {cause!r}") from None
+    finally:
+        _ACTIVE.reset(token)
+    return Rendered(
+        text=text,
+        status_override=_status(ctx["responseOverride"].get("status")),
+        header_overrides=_strings(ctx["responseOverride"].get("header")),
+        request_overrides={kind: _strings(values) for kind, values in (ctx.get("requestOverride") or {}).items()},
+    )
+
+
+def _status(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        status = int(java.to_java_string(value))
+    except ValueError:
+        raise VtlError(f"invalid $context.responseOverride.status {value!r}") from None
+    if not 100 <= status <= 599:
+        raise VtlError(f"invalid $context.responseOverride.status {status}")
+    return status
+
+
+def _strings(values: Any) -> dict[str, str]:
+    if not isinstance(values, dict):
+        return {}
+    return {str(k): java.to_java_string(v) for k, v in values.items() if v is not None}
