@@ -171,8 +171,20 @@ def _cors(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 
 @handles("aws:s3/bucketPolicy:BucketPolicy")
 def _bucket_policy(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
-    cloud.client("s3", _region(reg)).put_bucket_policy(Bucket=reg.inputs["bucket"], Policy=reg.inputs["policy"])
+    policy = moto_enforceable(reg.inputs["policy"])
+    cloud.client("s3", _region(reg)).put_bucket_policy(Bucket=reg.inputs["bucket"], Policy=policy)
     return {"id": reg.inputs["bucket"]}
+
+
+def moto_enforceable(policy: str) -> str:
+    """The policy without its conditional Deny statements: moto ignores conditions, so a Deny of
+    `aws:SecureTransport = false` would deny every request (and the sandbox is plain HTTP on loopback)."""
+    document = json.loads(policy)
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    document["Statement"] = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+    return json.dumps(document)
 
 
 @handles("aws:s3/bucketObjectv2:BucketObjectv2")

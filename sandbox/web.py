@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import threading
@@ -9,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from sandbox.server import PortInUseError
 
 NOT_BUILT = b"""<!doctype html><meta charset="utf-8"><title>multi-region-app sandbox</title>
 <h1>The sandbox is running</h1><p>The web app is not built yet: run <code>make setup</code>
@@ -21,8 +24,14 @@ class WebServer:
 
     def __init__(self, dist_dir: Path, ui_config: dict[str, Any], host: str = "127.0.0.1", port: int = 8080):
         self.dist_dir = dist_dir.resolve()
-        self.ui_config = json.dumps(ui_config, indent=2).encode()
-        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.set_ui_config(ui_config)
+        try:
+            self.server = ThreadingHTTPServer((host, port), self._handler())
+        except OSError as error:
+            reason = "is already in use: stop the other process or choose another port (--port)"
+            if error.errno != errno.EADDRINUSE:
+                reason = f"cannot be opened: {error.strerror}"
+            raise PortInUseError(f"port {port} on {host} (web app) {reason}") from None
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="sandbox-web", daemon=True)
 
@@ -31,11 +40,15 @@ class WebServer:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def set_ui_config(self, ui_config: dict[str, Any]) -> None:
+        self.ui_config = json.dumps(ui_config, indent=2).encode()
+
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
