@@ -113,6 +113,7 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
     options = options or SandboxOptions()
     began = time.monotonic()
     regions = regions_of(options.config)
+    _fresh_moto()
     web = None
     if options.serve_web:  # bind first: a taken web port must fail before anything is deployed
         web = WebServer(options.dist_dir, {}, port=options.web_port)
@@ -152,6 +153,17 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
     return Sandbox(cloud=cloud, broker=broker, execute_api=execute_api, deployment=deployment, outputs=outputs,
                    ui_config=config, demo_user=demo_user, operator=operator, web=web,
                    started_in=time.monotonic() - began)
+
+
+def _fresh_moto() -> None:
+    """Start from empty backends: moto's state is process-wide and the program's names are fixed."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from sandbox import cloud
+
+    if cloud._running is not None:
+        raise RuntimeError("a LocalCloud is already running in this process (moto's state is process-wide)")
+    moto_api_backend.reset()
 
 
 def local_ui_config(outputs: dict[str, Any], region_endpoints: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,169 @@
+"""The application as a signed-in user sees it: Cognito sign-in, identity-pool credentials, SigV4-signed
+calls to the REST APIs and the photo buckets of either region.
+
+Used by `ops smoke`, the drill's workload generator and the end-to-end tests; it talks to AWS or
+to the sandbox alike (`endpoints`: {region: base URL} for the sandbox, empty for AWS).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore import UNSIGNED
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from components.contract import PHOTO_PREFIX, REGION_ROLES, RegionOut
+
+TIMEOUT = 5.0
+_UNSIGNED = Config(signature_version=UNSIGNED, connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
+
+
+class AppError(Exception):
+    """A call that did not succeed: HTTP status (0 = no answer), the API's code and message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"{status} {code}: {message}" if status else message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+
+def new_photo_id(prefix: str = "") -> str:
+    return f"{prefix}{secrets.token_urlsafe(12)}".replace("=", "")
+
+
+@dataclass
+class AppUser:
+    """A signed-in user: identity id and temporary credentials (valid in both regions)."""
+
+    identity_id: str
+    credentials: Credentials
+    regions: Mapping[str, Mapping[str, Any]]  # role -> the uiConfig region block
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # region -> local base URL (sandbox)
+
+    # -- sign-in ------------------------------------------------------------------------------------
+    @classmethod
+    def sign_in(cls, ui_config: Mapping[str, Any], username: str, password: str, role: str = "primary") -> AppUser:
+        """USER_PASSWORD_AUTH in `role`'s user pool, then that region's identity pool."""
+        regions = {r: ui_config[r] for r in REGION_ROLES}
+        endpoints = {b[RegionOut.REGION]: b["endpoint"] for b in regions.values() if b.get("endpoint")}
+        block = regions[role]
+        region = block[RegionOut.REGION]
+        idp = _client("cognito-idp", region, endpoints.get(region))
+        try:
+            auth = idp.initiate_auth(ClientId=block[RegionOut.USER_POOL_CLIENT_ID], AuthFlow="USER_PASSWORD_AUTH",
+                                     AuthParameters={"USERNAME": username, "PASSWORD": password})
+        except idp.exceptions.NotAuthorizedException:
+            raise AppError(400, "NotAuthorizedException", f"wrong username or password for {username!r}") from None
+        if "AuthenticationResult" not in auth:
+            raise AppError(400, auth.get("ChallengeName", "Challenge"),
+                           f"user {username!r} must answer {auth.get('ChallengeName')} before signing in")
+        id_token = auth["AuthenticationResult"]["IdToken"]
+        logins = {f"cognito-idp.{region}.amazonaws.com/{block[RegionOut.USER_POOL_ID]}": id_token}
+        identity = _client("cognito-identity", region, endpoints.get(region))
+        identity_id = identity.get_id(IdentityPoolId=block[RegionOut.IDENTITY_POOL_ID], Logins=logins)["IdentityId"]
+        creds = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+        credentials = Credentials(creds["AccessKeyId"], creds["SecretKey"], creds["SessionToken"])
+        return cls(identity_id=identity_id, credentials=credentials, regions=regions, endpoints=endpoints)
+
+    # -- raw signed HTTP ----------------------------------------------------------------------------
+    def call(self, method: str, url: str, region: str, body: Any = None, *, service: str = "execute-api",
+             data: bytes | None = None, headers: Mapping[str, str] | None = None,
+             timeout: float = TIMEOUT) -> Answer:
+        """A SigV4-signed request; (status, parsed JSON body or bytes). Status 0 = no answer."""
+        if body is not None:
+            data = json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if service == "s3":
+            all_headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
+        request = AWSRequest(method=method, url=url, data=data or b"", headers=all_headers)
+        SigV4Auth(self.credentials, service, region).add_auth(request)
+        prepared = urllib.request.Request(url, data=data if method in ("PUT", "POST") else None, method=method,
+                                          headers=dict(request.headers.items()))
+        try:
+            with urllib.request.urlopen(prepared, timeout=timeout) as response:
+                return Answer(response.status, _parse(response.read(), service))
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, _parse(error.read(), service))
+        except (urllib.error.URLError, OSError) as error:
+            return Answer(0, {"code": "UNREACHABLE", "message": str(getattr(error, "reason", error))})
+
+    def api(self, method: str, role: str, path: str, body: Any = None, timeout: float = TIMEOUT) -> Answer:
+        """A call to `role`'s photos API (path like /comments/<photoId>)."""
+        block = self.regions[role]
+        return self.call(method, block[RegionOut.PHOTOS_API] + path, block[RegionOut.REGION], body, timeout=timeout)
+
+    def state(self, role: str, timeout: float = TIMEOUT) -> Answer:
+        block = self.regions[role]
+        return self.call("GET", block[RegionOut.STATE_URL], block[RegionOut.REGION], timeout=timeout)
+
+    # -- the app's operations (raise AppError unless 2xx) --------------------------------------------
+    def post_comment(self, role: str, photo_id: str, message: str) -> dict[str, Any]:
+        return _ok(self.api("POST", role, f"/comments/{quote(photo_id, safe='')}", {"message": message}))
+
+    def comments(self, role: str, photo_id: str) -> list[dict[str, Any]]:
+        return _ok(self.api("GET", role, f"/comments/{quote(photo_id, safe='')}"))["comments"]
+
+    def photos(self, role: str, limit: int = 100) -> list[dict[str, Any]]:
+        return _ok(self.api("GET", role, f"/photos?limit={limit}"))["photos"]
+
+    def upload_photo(self, role: str, photo_id: str, data: bytes, content_type: str = "image/png") -> dict[str, Any]:
+        """Bytes to `role`'s bucket, then the record through the API (the web app's order)."""
+        put = self.put_object(role, photo_id, data, content_type)
+        if put.status != 200:
+            raise AppError(put.status, "S3", f"upload of {photo_id} failed: {put.body!r}"[:300])
+        return _ok(self.api("POST", role, "/photos", {"photoId": photo_id, "size": len(data),
+                                                       "contentType": content_type}))
+
+    def object_url(self, role: str, photo_id: str) -> str:
+        block = self.regions[role]
+        region, bucket = block[RegionOut.REGION], block[RegionOut.BUCKET]
+        key = quote(f"{PHOTO_PREFIX}{photo_id}")
+        base = self.endpoints.get(region)
+        return f"{base}/{bucket}/{key}" if base else f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+
+    def put_object(self, role: str, photo_id: str, data: bytes, content_type: str) -> Answer:
+        region = self.regions[role][RegionOut.REGION]
+        return self.call("PUT", self.object_url(role, photo_id), region, service="s3", data=data,
+                         headers={"Content-Type": content_type})
+
+    def get_object(self, role: str, photo_id: str) -> Answer:
+        region = self.regions[role][RegionOut.REGION]
+        return self.call("GET", self.object_url(role, photo_id), region, service="s3")
+
+
+def _client(service: str, region: str, endpoint: str | None) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, config=_UNSIGNED)
+
+
+def _parse(raw: bytes, service: str) -> Any:
+    if service == "s3":
+        return raw
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        return {"code": "NOT_JSON", "message": raw[:200].decode(errors="replace")}
+
+
+def _ok(answer: Answer) -> Any:
+    if 200 <= answer.status < 300:
+        return answer.body
+    body = answer.body if isinstance(answer.body, dict) else {}
+    raise AppError(answer.status, str(body.get("code", "ERROR")), str(body.get("message", body or answer.body)))
+
+
