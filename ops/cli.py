@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ops import stack, state, status, users
+from ops import smoke, stack, state, status, users
 from ops.context import Cli, OpsGroup
 from ops.errors import exit_code_table
 from ops.factory import SESSION_ENV, Factory
@@ -50,7 +50,7 @@ app.command("sync-users")(users.sync_users_command)
 app.command("status")(status.status_command)
 app.command("deploy")(stack.deploy_command)
 app.command("destroy")(stack.destroy_command)
-# TODO(issue 3): `smoke` (signed upload of a photo and a comment, wait for both in the other region).
+app.command("smoke")(smoke.smoke_command)
 
 
 def main() -> None:
