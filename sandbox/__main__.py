@@ -105,6 +105,7 @@ try:  python -m ops --sandbox state get
       python -m ops --sandbox state set fenced
       python -m sandbox outage primary on
 Ctrl-C stops the sandbox.""", flush=True)
+    endpoint = sandbox.cloud.endpoint
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -114,7 +115,7 @@ Ctrl-C stops the sandbox.""", flush=True)
     finally:
         print("stopping the sandbox", flush=True)
         sandbox.stop()
-        if _session_is(session, sandbox.cloud.endpoint):
+        if _session_is(session, endpoint):
             session.unlink(missing_ok=True)
     return 0
 
