@@ -1,19 +1,25 @@
-"""Sandbox benchmarks (`make bench`): replication lag as a client sees it, over HTTP.
+"""Sandbox benchmarks (`make bench`): cold start, failover switch, replication lag as a client sees it.
 
 `bench_replication_lag(cloud, service=...)` writes in one region, alternating directions,
 and polls the other region's endpoint until the write shows; each sample is the time from
-the write's acknowledgement to its first sighting. `python -m sandbox.bench` starts a
-LocalCloud at the default lag on free ports and prints the distribution.
+the write's acknowledgement to its first sighting. `python -m sandbox.bench` times sandbox cold
+starts, deploys a sandbox at the default lag on free ports, measures the failover switch and the
+replication lags (raw and through the app's signed APIs) and prints one table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from sandbox.cloud import LocalCloud
 
+ROOT = Path(__file__).resolve().parent.parent
 BENCH_KEYS = {"aws_access_key_id": "sandbox-bench", "aws_secret_access_key": "sandbox-bench"}
 BENCH_TABLE = "sandbox-bench"
 POLL_SECONDS = 0.005
@@ -126,17 +133,115 @@ def summarize(lags: list[float]) -> dict[str, float]:
     }
 
 
+def bench_cold_start(runs: int = 3, timeout: float = 120.0) -> list[float]:
+    """Seconds from `python -m sandbox up` (a new process) to its session file: everything deployed."""
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            session = Path(tmp) / "session.json"
+            began = time.perf_counter()
+            process = subprocess.Popen([sys.executable, "-m", "sandbox", "up", "--port", "0", "--aws-port", "0",
+                                        "--session", str(session)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True)
+            try:
+                while not session.exists():
+                    if process.poll() is not None:
+                        raise RuntimeError(f"sandbox up failed: {process.stderr.read()[-500:]}")  # type: ignore[union-attr]
+                    if time.perf_counter() - began > timeout:
+                        raise TimeoutError(f"sandbox not ready after {timeout}s")
+                    time.sleep(0.02)
+                times.append(time.perf_counter() - began)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+    return times
+
+
+def bench_failover_switch(sandbox: Any, samples: int = 5, timeout: float = 10.0) -> list[float]:
+    """Seconds from `ops state set failover` (through the secondary, from fenced) until the secondary's
+    API accepts a signed write; the state goes back to active between samples."""
+    from ops.appclient import AppUser
+    from ops.factory import Factory
+    from ops.state import Via, set_state
+
+    with tempfile.TemporaryDirectory() as tmp:
+        factory = Factory(session_file=sandbox.write_session(Path(tmp) / "session.json"))
+        target = factory.sandbox_target()
+        user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+        times = []
+        for i in range(samples):
+            set_state(factory, target, "fenced", via=Via.primary)
+            sandbox.cloud.wait_replication_idle(timeout)
+            began = time.perf_counter()
+            set_state(factory, target, "failover", via=Via.secondary)
+            while user.api("POST", "secondary", f"/comments/bench-switch-{i}", {"message": "switch"}).status != 200:
+                if time.perf_counter() - began > timeout:
+                    raise TimeoutError(f"the secondary did not accept writes {timeout}s after failover")
+                time.sleep(POLL_SECONDS)
+            times.append(time.perf_counter() - began)
+            set_state(factory, target, "fenced", via=Via.secondary)
+            sandbox.cloud.wait_replication_idle(timeout)
+            set_state(factory, target, "active", via=Via.primary)
+            sandbox.cloud.wait_replication_idle(timeout)
+    return times
+
+
+def bench_app_replication(sandbox: Any, samples: int = 5) -> dict[str, list[float]]:
+    """`ops smoke` as a benchmark: seconds until a comment, a photo record and its bytes show in the other region."""
+    from ops.appclient import AppUser
+    from ops.smoke import run_smoke
+
+    user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+    lags: dict[str, list[float]] = {}
+    for _ in range(samples):
+        for check in run_smoke(user, "primary", timeout=30):
+            if not check.replicated:
+                raise TimeoutError(f"{check.what} not replicated within 30 s")
+            lags.setdefault(check.what, []).append(check.lagMs / 1000)
+    return lags
+
+
+def webapp_js_gzip_bytes(dist: Path = ROOT / "webapp" / "dist") -> int | None:
+    """Total gzipped size of the built web app's JavaScript, or None when it is not built."""
+    scripts = sorted(dist.rglob("*.js")) if dist.is_dir() else []
+    if not scripts:
+        return None
+    return sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in scripts)
+
+
+def _row(name: str, values: list[float], target: str = "") -> str:
+    s = summarize(values)
+    return f"{name:<34}{s['n']:>4}{s['min']:>9.3f}{s['p50']:>9.3f}{s['p90']:>9.3f}{s['max']:>9.3f}  {target}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=20, help="writes per service (default 20)")
+    parser.add_argument("--samples", type=int, default=20, help="replication writes per service (default 20)")
     parser.add_argument("--lag", type=float, default=1.0, help="configured replication lag, seconds (default 1.0)")
+    parser.add_argument("--cold-starts", type=int, default=3, help="sandbox cold starts to time (default 3)")
     args = parser.parse_args(argv)
-    with LocalCloud(port=0, replication_lag=args.lag) as cloud:
-        rows = [(s, summarize(bench_replication_lag(cloud, args.samples, s))) for s in ("s3", "dynamodb")]
-    print(f"replication lag (configured {args.lag:.2f}s): seconds from an acknowledged write to its sighting")
-    print(f"{'service':<10}{'n':>4}{'min':>9}{'p50':>9}{'p90':>9}{'max':>9}")
-    for service, s in rows:
-        print(f"{service:<10}{s['n']:>4}{s['min']:>9.3f}{s['p50']:>9.3f}{s['p90']:>9.3f}{s['max']:>9.3f}")
+    from sandbox.up import SandboxOptions, start_sandbox
+
+    rows = [_row("cold start to ready (s)", bench_cold_start(args.cold_starts), "target < 15 s")]
+    sandbox = start_sandbox(SandboxOptions(web_port=0, aws_port=0, replication_lag=args.lag, serve_web=False))
+    try:
+        rows.append(_row("state set failover -> writes (s)", bench_failover_switch(sandbox), "target < 1 s"))
+        for service in ("s3", "dynamodb"):
+            lags = bench_replication_lag(sandbox.cloud, args.samples, service)
+            rows.append(_row(f"{service} replication lag (s)", lags, f"configured {args.lag:g} s"))
+        for what, lags in bench_app_replication(sandbox).items():
+            rows.append(_row(f"app {what} replicated (s)", lags, "through the signed APIs"))
+    finally:
+        sandbox.stop()
+    print(f"{'benchmark':<34}{'n':>4}{'min':>9}{'p50':>9}{'p90':>9}{'max':>9}")
+    print("\n".join(rows))
+    size = webapp_js_gzip_bytes()
+    budget = 250 * 1024
+    if size is None:
+        print("web app JavaScript (gzip): not built (make setup builds it)")
+    else:
+        print(f"web app JavaScript (gzip): {size / 1024:.1f} KiB of a {budget // 1024} KiB budget"
+              f"{'' if size <= budget else '  OVER BUDGET'}")
     return 0
 
 

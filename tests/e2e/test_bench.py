@@ -1,0 +1,30 @@
+"""The benchmark's measurements work on a deployed sandbox (their numbers are for `make bench`, not asserted)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from sandbox.bench import bench_app_replication, bench_failover_switch, webapp_js_gzip_bytes
+from sandbox.up import Sandbox
+
+
+def test_failover_switch_is_measured_and_the_state_ends_active(sandbox: Sandbox) -> None:
+    [seconds] = bench_failover_switch(sandbox, samples=1)
+    assert 0 < seconds < 10
+    assert sandbox.cloud.wait_replication_idle(5)
+
+
+def test_app_replication_is_measured_for_comments_records_and_bytes(sandbox: Sandbox) -> None:
+    lags = bench_app_replication(sandbox, samples=1)
+    assert set(lags) == {"comment", "photo record", "photo bytes"}
+    assert all(lag[0] >= sandbox.cloud.replication_lag * 0.9 for lag in lags.values())
+
+
+def test_webapp_size_is_the_gzip_of_every_script(tmp_path: Path) -> None:
+    assert webapp_js_gzip_bytes(tmp_path) is None
+    (tmp_path / "assets").mkdir()
+    scripts = [b"console.log(1);" * 50, b"export const x = 2;" * 10]
+    for i, body in enumerate(scripts):
+        (tmp_path / "assets" / f"s{i}.js").write_bytes(body)
+    assert webapp_js_gzip_bytes(tmp_path) == sum(len(gzip.compress(b, compresslevel=9)) for b in scripts)
