@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ops.drill import summary_rows
 from sandbox.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,6 +202,21 @@ def bench_app_replication(sandbox: Any, samples: int = 5) -> dict[str, list[floa
     return lags
 
 
+def bench_drill(sandbox: Any, report_dir: Path) -> Any:
+    """The failover drill (ops drill --sandbox) at the default plan; its report goes to `report_dir`."""
+    from ops.appclient import AppUser
+    from ops.drill import DrillPlan, run_drill, sandbox_outage
+    from ops.drill_report import write_report
+    from ops.factory import Factory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        factory = Factory(session_file=sandbox.write_session(Path(tmp) / "session.json"))
+        user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+        result = run_drill(factory, factory.sandbox_target(), user, DrillPlan(), sandbox_outage(factory))
+    write_report(result, report_dir)
+    return result
+
+
 def webapp_js_gzip_bytes(dist: Path = ROOT / "webapp" / "dist") -> int | None:
     """Total gzipped size of the built web app's JavaScript, or None when it is not built."""
     scripts = sorted(dist.rglob("*.js")) if dist.is_dir() else []
@@ -231,10 +247,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(_row(f"{service} replication lag (s)", lags, f"configured {args.lag:g} s"))
         for what, lags in bench_app_replication(sandbox).items():
             rows.append(_row(f"app {what} replicated (s)", lags, "through the signed APIs"))
+        drill = bench_drill(sandbox, ROOT / "drill-report")
     finally:
         sandbox.stop()
     print(f"{'benchmark':<34}{'n':>4}{'min':>9}{'p50':>9}{'p90':>9}{'max':>9}")
     print("\n".join(rows))
+    print(f"\nfailover drill ({drill.rate:g} writes/s, primary outage), report in drill-report/:")
+    for name, value in summary_rows(drill):
+        print(f"  {name:<46}{value}")
     size = webapp_js_gzip_bytes()
     budget = 250 * 1024
     if size is None:
