@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ops import smoke, stack, state, status, users
+from ops import diagram, drill, smoke, stack, state, status, users
 from ops.context import Cli, OpsGroup
 from ops.errors import exit_code_table
 from ops.factory import SESSION_ENV, Factory
@@ -51,6 +51,8 @@ app.command("status")(status.status_command)
 app.command("deploy")(stack.deploy_command)
 app.command("destroy")(stack.destroy_command)
 app.command("smoke")(smoke.smoke_command)
+app.command("drill")(drill.drill_command)
+app.command("diagram")(diagram.diagram_command)
 
 
 def main() -> None:
