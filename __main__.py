@@ -6,6 +6,8 @@
     per region: routing API + photos API             -> DynamoDB direct, fenced writes
     per region: Cognito identity                     -> users sign in in either region
     operator access                                  -> the only principal that switches state
+    per region: alarm topic + the alarms of the metrics it publishes, one dashboard -> monitoring
+    optional: primary health check -> failover state machine in the secondary       -> auto failover
     uiConfig.json + web app files                    -> written to the site
 """
 
@@ -14,10 +16,12 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import Out, RegionOut
+from components.auto_failover import AutoFailover, AutoFailoverArgs
+from components.contract import Out, RegionOut, Table
 from components.contract import ui_config as build_ui_config
 from components.global_tables import GlobalTables, GlobalTablesArgs
 from components.identity import Identity, IdentityArgs
+from components.monitoring import AlarmThresholds, Monitoring, MonitoringArgs, WatchedApi, replication_rule_ids
 from components.object_store import ObjectStore, ObjectStoreArgs
 from components.operator import OperatorAccess, OperatorAccessArgs
 from components.regions import create_region_pair
@@ -116,6 +120,54 @@ operator = OperatorAccess(
     ),
 )
 
+# Every alarm lives in the region that publishes its metric and notifies that region's topic.
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(
+        prefix=settings.prefix,
+        regions=regions,
+        bucket_names=store.bucket_names,
+        replication_rule_ids=replication_rule_ids(store.replications),
+        table_names=tables.names,
+        apis=[
+            WatchedApi(kind=kind, region=region, api_name=apis[region.role].rest_api.name,
+                       stage=apis[region.role].stage.stage_name)
+            for region in regions
+            for kind, apis in (("routing", routing_apis), ("photos", photos_apis))
+        ],
+        alarm_email=settings.alarm_email,
+        thresholds=AlarmThresholds(
+            api_5xx_percent=settings.alarm_api_5xx_percent,
+            api_4xx_percent=settings.alarm_api_4xx_percent,
+            bucket_replication_seconds=settings.alarm_bucket_replication_seconds,
+            table_replication_seconds=settings.alarm_table_replication_seconds,
+        ),
+    ),
+)
+
+# Optional: the secondary switches itself to failover when the primary's health check fails.
+auto_failover = (
+    AutoFailover(
+        "auto-failover",
+        AutoFailoverArgs(
+            prefix=settings.prefix,
+            regions=regions,
+            account_id=account_id,
+            app_id=settings.app_id,
+            app_config_table_name=tables.names[Table.APP_CONFIG],
+            routing_api_id=routing_apis["primary"].api_id,
+            routing_api_name=routing_apis["primary"].rest_api.name,
+            routing_stage=routing_apis["primary"].stage.stage_name,
+            alarm_topic_arns={region.name: monitoring.topic_arns[region.role] for region in regions},
+            error_percent=settings.auto_failover_error_percent,
+            unhealthy_minutes=settings.auto_failover_minutes,
+            tags=settings.tags,
+        ),
+    )
+    if settings.auto_failover
+    else None
+)
+
 
 def region_outputs(role: str) -> dict[str, pulumi.Input[str]]:
     region = regions.primary if role == "primary" else regions.secondary
@@ -144,7 +196,13 @@ outputs: dict[str, pulumi.Input] = {
     Out.OPERATOR_ROLE_ARN: operator.role_arn,
     Out.SITE_URL: site.url,
     Out.SITE_DISTRIBUTION_ID: site.distribution_id,
+    Out.ALARM_TOPIC_ARNS: monitoring.topic_arns,
+    Out.ALARM_NAMES: monitoring.alarm_names,
+    Out.DASHBOARD_NAME: monitoring.dashboard_name,
+    Out.DASHBOARD_URL: monitoring.dashboard_url,
 }
+if auto_failover:
+    outputs[Out.AUTO_FAILOVER] = auto_failover.outputs
 ui_config = pulumi.Output.from_input(outputs).apply(build_ui_config)
 
 SiteContent(

@@ -52,6 +52,24 @@ class Out:
     SITE_URL = "siteUrl"
     SITE_DISTRIBUTION_ID = "siteDistributionId"
     UI_CONFIG = "uiConfig"
+    ALARM_TOPIC_ARNS = "alarmTopicArns"  # {region role: SNS topic every alarm of that region notifies}
+    ALARM_NAMES = "alarmNames"  # {region role: [CloudWatch alarm names in that region]}
+    DASHBOARD_NAME = "dashboardName"  # one CloudWatch dashboard per stack, both regions side by side
+    DASHBOARD_URL = "dashboardUrl"
+    AUTO_FAILOVER = "autoFailover"  # FailoverOut mapping; exported only with config autoFailover=true
+
+
+class FailoverOut:
+    """Keys of the `autoFailover` output mapping."""
+
+    STATE_MACHINE_ARN = "stateMachineArn"  # in the secondary region
+    HEALTH_CHECK_ID = "healthCheckId"  # Route 53 calculated health check of the primary's routing API
+    ALARM_NAME = "alarmName"  # the alarm whose ALARM state starts the switch
+    ALARM_REGION = "alarmRegion"  # us-east-1: where Route 53 publishes health-check metrics
+
+
+# Who (updatedBy) and through what (history `via`) the automatic failover writes the state item.
+AUTO_FAILOVER_ACTOR = "auto-failover"
 
 
 class RegionOut:

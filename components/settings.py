@@ -86,6 +86,12 @@ class Settings:
     manage_api_gateway_account: bool
     log_retention_days: int
     noncurrent_version_days: int
+    auto_failover_error_percent: int
+    auto_failover_minutes: int
+    alarm_api_5xx_percent: int
+    alarm_api_4xx_percent: int
+    alarm_bucket_replication_seconds: int
+    alarm_table_replication_seconds: int
 
     def region(self, role: str) -> str:
         """The region name of a role ("primary" or "secondary")."""
@@ -183,6 +189,12 @@ def load_settings(
         ("apiThrottleBurstLimit", 1, 5000),
         ("logRetentionDays", 1, 3653),
         ("noncurrentVersionDays", 1, 3650),
+        ("autoFailoverErrorPercent", 1, 100),
+        ("autoFailoverMinutes", 1, 60),
+        ("alarmApi5xxPercent", 1, 100),
+        ("alarmApi4xxPercent", 1, 100),
+        ("alarmBucketReplicationSeconds", 60, 86400),
+        ("alarmTableReplicationSeconds", 1, 86400),
     ):
         if not low <= values[key] <= high:
             raise ConfigError(f"config {project}:{key} = {values[key]} must be between {low} and {high}")
@@ -205,6 +217,12 @@ def load_settings(
         manage_api_gateway_account=values["manageApiGatewayAccount"],
         log_retention_days=values["logRetentionDays"],
         noncurrent_version_days=values["noncurrentVersionDays"],
+        auto_failover_error_percent=values["autoFailoverErrorPercent"],
+        auto_failover_minutes=values["autoFailoverMinutes"],
+        alarm_api_5xx_percent=values["alarmApi5xxPercent"],
+        alarm_api_4xx_percent=values["alarmApi4xxPercent"],
+        alarm_bucket_replication_seconds=values["alarmBucketReplicationSeconds"],
+        alarm_table_replication_seconds=values["alarmTableReplicationSeconds"],
     )
 
 

@@ -133,6 +133,24 @@ def _state_machine(reg: Registration, region: str) -> dict[str, Any]:
     return {"id": arn, "name": name, "arn": arn}
 
 
+def _event_rule(reg: Registration, region: str) -> dict[str, Any]:
+    name = reg.inputs.get("name") or f"{reg.name}-{_token(reg.urn, length=7)}"
+    bus = reg.inputs.get("eventBusName") or "default"
+    rule = name if bus == "default" else f"{bus}/{name}"
+    return {"id": rule, "name": name, "arn": f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"}
+
+
+def _dashboard(reg: Registration, region: str) -> dict[str, Any]:
+    name = reg.inputs["dashboardName"]
+    return {"id": name, "dashboardName": name, "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}"}
+
+
+def _topic_subscription(reg: Registration, region: str) -> dict[str, Any]:
+    arn = f"{reg.inputs['topic']}:{_token(reg.urn, length=8)}-0000-4000-8000-{_token(reg.urn, length=12)}"
+    # An e-mail subscription stays pending until the recipient confirms it.
+    return {"id": arn, "arn": arn, "pendingConfirmation": reg.inputs.get("protocol") == "email"}
+
+
 SYNTHS: dict[str, Synth] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:dynamodb/table:Table": _table,
@@ -150,6 +168,9 @@ SYNTHS: dict[str, Synth] = {
     "aws:sns/topic:Topic": _topic,
     "aws:sfn/stateMachine:StateMachine": _state_machine,
     "aws:route53/healthCheck:HealthCheck": lambda reg, region: {"id": _token(reg.urn, length=12)},
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
 }
 
 

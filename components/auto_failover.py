@@ -1,0 +1,548 @@
+"""Automatic failover (config `autoFailover`, off by default): when the primary's routing API stays
+unhealthy, a state machine in the secondary writes `failover` to the secondary's replica of the
+state item. No Lambda: Route 53, CloudWatch, EventBridge and a Step Functions DynamoDB integration.
+
+    primary's routing API ──▶ Route 53 health checks (calculated) ──▶ alarm (us-east-1)
+        ──▶ EventBridge rule on the alarm entering ALARM [──▶ secondary's default event bus]
+        ──▶ Step Functions state machine (secondary) ──▶ UpdateItem on the secondary's AppConfig replica
+
+Health check design. Every method of the APIs is AWS_IAM, so an unsigned GET of the state URL
+answers 403, and Route 53 HTTP(S) checks count only 2xx/3xx as healthy (they cannot sign, nor
+send OPTIONS to the unauthenticated preflight). So the primary is judged by two children of one
+CALCULATED health check, healthy only while both are:
+  - TCP on <api id>.execute-api.<primary>.amazonaws.com:443, from Route 53's checkers around the
+    world: fails when the region's API endpoint is unreachable, including when the whole region
+    (and its CloudWatch) is down;
+  - CLOUDWATCH_METRIC on an alarm in the primary watching the routing API's 5XXError rate
+    (Average = errors / requests, a single metric: Route 53 cannot use metric-math alarms): fails
+    when the API answers but its DynamoDB integration does not. Without data (no traffic, or the
+    primary's CloudWatch unreachable) it keeps its last status; the TCP child covers the outage.
+
+Route 53 publishes health-check metrics only in us-east-1, so the alarm on the calculated check,
+and the EventBridge rule that reacts to it, live in us-east-1 whatever the primary is: with the
+primary's or the secondary's provider when one of them is us-east-1, else with a third provider
+of this component. The state machine lives in the secondary (it must work while the primary is
+down); when us-east-1 is not the secondary, the us-east-1 rule forwards the event to the
+secondary's default event bus (EventBridge's only cross-region target), where a second rule
+starts the machine.
+
+When us-east-1 itself is down the alarm cannot evaluate and nothing switches: with a us-east-1
+primary, automatic failover covers the primary's partial failures (API or DynamoDB degraded) but
+not a full regional outage. Missing health-check data never fails over. Operators then switch by
+hand through the secondary: `python -m ops state set failover --via secondary`.
+
+The state machine (JSONata query language, for the epoch-millisecond timestamp):
+  ReadState (consistent GetItem) -> Choice:
+    failover -> AlreadySwitched (Succeed); no item or no version -> NoStateItem (Fail);
+    active | fenced -> SwitchToFailover: UpdateItem with ConditionExpression
+      `#state IN (:active, :fenced) AND #state = :from AND #version = :expected` (the state and
+      version just read: the history's `from` is the truth), SET state = failover, version + 1,
+      updatedAt (epoch ms), updatedBy = "auto-failover", history += {from, to, at, by, via}.
+  ConditionalCheckFailed (someone switched in between) -> Recheck: failover -> AlreadySwitched,
+  else StateChangedConcurrently (Fail: automation never fights an operator). Other errors are
+  retried with backoff, then SwitchFailed (Fail); a failed execution raises an alarm in the
+  secondary. After the switch an SNS message goes to the secondary's alarm topic (best effort).
+
+Automatic failover skips `fenced`: writes the primary accepted just before it failed may still be
+replicating (the same risk `ops state set failover --force` takes). That is the trade-off of
+turning it on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table
+from components.regions import Region, RegionPair
+
+ROUTE53_METRICS_REGION = "us-east-1"  # the only region where Route 53 publishes health-check metrics
+UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
+GET_ITEM = "arn:aws:states:::dynamodb:getItem"
+SNS_PUBLISH = "arn:aws:states:::sns:publish"
+CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
+HTTPS_PORT = 443
+HEALTH_CHECK_INTERVAL = 30  # seconds between Route 53 checks (the standard interval)
+HEALTH_CHECK_FAILURES = 3  # consecutive failed TCP checks before the child is unhealthy
+API_ERROR_MINUTES = 3  # minutes of 5xx rate above the limit before the API child is unhealthy
+MAX_IAM_NAME = 64
+ACTIVE, FENCED, FAILOVER = STATES  # ("active", "fenced", "failover")
+HASH_KEY = Table.KEYS[Table.APP_CONFIG][0]
+TRANSIENT_RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 2.0,
+                   "JitterStrategy": "FULL"}
+
+
+@dataclass
+class AutoFailoverArgs:
+    prefix: str
+    """Prefix of every physical name (project-stack); required."""
+    regions: RegionPair
+    """The primary is watched, the secondary switched; required."""
+    account_id: pulumi.Input[str]
+    """AWS account id (table, bus and trust-policy ARNs); required."""
+    app_id: str
+    """Key of the state item; required."""
+    app_config_table_name: pulumi.Input[str]
+    """Physical name of the AppConfig table (same in both regions); required."""
+    routing_api_id: pulumi.Input[str]
+    """Id of the PRIMARY's routing REST API (its execute-api host); required."""
+    routing_api_name: pulumi.Input[str]
+    """Name of the primary's routing API (ApiName dimension); required."""
+    routing_stage: pulumi.Input[str]
+    """Stage of the primary's routing API (Stage dimension); required."""
+    alarm_topic_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Region NAME -> SNS topic for alarms there (Monitoring's); default {}: the alarms notify nobody."""
+    error_percent: int = 50
+    """The primary's routing API is unhealthy above this % of 5xx answers; default 50."""
+    unhealthy_minutes: int = 3
+    """Minutes the health check must stay unhealthy before the switch; default 3."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Default tags of the us-east-1 provider, if this component needs its own; default {}."""
+
+
+def table_arn(region: str, account_id: str, table_name: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{account_id}:table/{table_name}"
+
+
+def default_bus_arn(region: str, account_id: str) -> str:
+    return f"arn:aws:events:{region}:{account_id}:event-bus/default"
+
+
+def alarm_state_pattern(alarm_arn: str) -> str:
+    """EventBridge pattern: this alarm entering ALARM (the default bus of its region receives it)."""
+    return json.dumps(
+        {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "resources": [alarm_arn],
+            "detail": {"state": {"value": ["ALARM"]}},
+        }
+    )
+
+
+def service_trust_policy(service: str, account_id: str) -> str:
+    """`service` may assume the role, on behalf of this account only (confused deputy)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        }
+    )
+
+
+def allow_policy(*statements: tuple[str, list[str], str]) -> str:
+    """One statement per (sid, actions, resource ARN): exactly these actions on exactly this ARN."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+                for sid, actions, resource in statements
+            ],
+        }
+    )
+
+
+def failover_definition(table_name: str, app_id: str, region: str, topic_arn: str | None = None) -> dict[str, Any]:
+    """The state machine (Amazon States Language, JSONata): switch the state item to failover once.
+
+    `region` is where it runs (the secondary), for the notification text.
+    """
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", app_id):
+        raise ValueError(f"app_id {app_id!r} must be 1..64 characters of A-Z a-z 0-9 _ . -")
+    key = {HASH_KEY: {"S": app_id}}
+    read = {"TableName": table_name, "Key": key, "ConsistentRead": True}
+    current_state = "{% $states.input.Item.state.S %}"
+    now_ms = "{% $string($toMillis($states.context.State.EnteredTime)) %}"
+    after_switch = "Notify" if topic_arn else "Switched"
+    states: dict[str, Any] = {
+        "ReadState": {
+            "Type": "Task",
+            "Comment": "The state item as the secondary sees it (strongly consistent).",
+            "Resource": GET_ITEM,
+            "Arguments": read,
+            "Retry": [TRANSIENT_RETRY],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "SwitchFailed"}],
+            "Next": "DecideSwitch",
+        },
+        "DecideSwitch": {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "Condition": "{% $not($exists($states.input.Item.state.S)) "
+                    "or $not($exists($states.input.Item.version.N)) %}",
+                    "Next": "NoStateItem",
+                },
+                {"Condition": f"{{% $states.input.Item.state.S = '{FAILOVER}' %}}", "Next": "AlreadySwitched"},
+                {
+                    "Condition": f"{{% $states.input.Item.state.S in ['{ACTIVE}', '{FENCED}'] %}}",
+                    "Next": "SwitchToFailover",
+                },
+            ],
+            "Default": "UnknownState",
+        },
+        "SwitchToFailover": {
+            "Type": "Task",
+            "Comment": "Conditional on the state and version just read; bumps the version, appends history.",
+            "Resource": UPDATE_ITEM,
+            "Arguments": {
+                "TableName": table_name,
+                "Key": key,
+                "UpdateExpression": "SET #state = :to, #version = #version + :one, #updatedAt = :at, "
+                "#updatedBy = :by, #history = list_append(if_not_exists(#history, :none), :change)",
+                "ConditionExpression": "#state IN (:active, :fenced) AND #state = :from AND #version = :expected",
+                "ExpressionAttributeNames": {
+                    "#state": "state",
+                    "#version": "version",
+                    "#updatedAt": "updatedAt",
+                    "#updatedBy": "updatedBy",
+                    "#history": "history",
+                },
+                "ExpressionAttributeValues": {
+                    ":to": {"S": FAILOVER},
+                    ":active": {"S": ACTIVE},
+                    ":fenced": {"S": FENCED},
+                    ":from": {"S": current_state},
+                    ":expected": {"N": "{% $states.input.Item.version.N %}"},
+                    ":one": {"N": "1"},
+                    ":at": {"N": now_ms},
+                    ":by": {"S": AUTO_FAILOVER_ACTOR},
+                    ":none": {"L": []},
+                    ":change": {
+                        "L": [
+                            {
+                                "M": {
+                                    "from": {"S": current_state},
+                                    "to": {"S": FAILOVER},
+                                    "at": {"N": now_ms},
+                                    "by": {"S": AUTO_FAILOVER_ACTOR},
+                                    "via": {"S": AUTO_FAILOVER_ACTOR},
+                                }
+                            }
+                        ]
+                    },
+                },
+                "ReturnValues": "ALL_NEW",
+            },
+            # A lost answer to a successful write is retried, fails its condition (version moved)
+            # and ends in AlreadySwitched through Recheck.
+            "Retry": [{"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "MaxAttempts": 0}, TRANSIENT_RETRY],
+            "Catch": [
+                {"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "Next": "Recheck"},
+                {"ErrorEquals": ["States.ALL"], "Next": "SwitchFailed"},
+            ],
+            "Next": after_switch,
+        },
+        "Recheck": {
+            "Type": "Task",
+            "Comment": "The condition failed: did someone else switch to failover already?",
+            "Resource": GET_ITEM,
+            "Arguments": read,
+            "Retry": [TRANSIENT_RETRY],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "SwitchFailed"}],
+            "Next": "ConfirmSwitched",
+        },
+        "ConfirmSwitched": {
+            "Type": "Choice",
+            "Choices": [
+                {"Condition": f"{{% $states.input.Item.state.S = '{FAILOVER}' %}}", "Next": "AlreadySwitched"}
+            ],
+            "Default": "StateChangedConcurrently",
+        },
+        "Switched": {"Type": "Succeed", "Comment": f"The secondary now holds state {FAILOVER}."},
+        "AlreadySwitched": {"Type": "Succeed", "Comment": f"The state was already {FAILOVER}: nothing written."},
+        "NoStateItem": {
+            "Type": "Fail",
+            "Error": "NoStateItem",
+            "Cause": f"no state item (or no version) for appId {app_id} in {table_name}",
+        },
+        "UnknownState": {
+            "Type": "Fail",
+            "Error": "UnknownState",
+            "Cause": f"the state item holds a state other than {', '.join(STATES)}",
+        },
+        "StateChangedConcurrently": {
+            "Type": "Fail",
+            "Error": "StateChangedConcurrently",
+            "Cause": "the state changed between the read and the write, and not to failover: left to the operators",
+        },
+        "SwitchFailed": {
+            "Type": "Fail",
+            "Error": "SwitchFailed",
+            "Cause": "DynamoDB kept failing after retries: switch by hand (ops state set failover --via secondary)",
+        },
+    }
+    if topic_arn:
+        states["Notify"] = {
+            "Type": "Task",
+            "Comment": "Best effort: the switch is done whatever SNS answers.",
+            "Resource": SNS_PUBLISH,
+            "Arguments": {
+                "TopicArn": topic_arn,
+                "Subject": f"Auto failover: {app_id} -> {FAILOVER}",  # SNS allows 100 characters
+                "Message": f"{{% 'The primary region failed its health check. State of {app_id} switched to "
+                f"{FAILOVER} in {region} (version ' & $states.input.Attributes.version.N & ').' %}}",
+            },
+            "Retry": [TRANSIENT_RETRY],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Switched"}],
+            "Next": "Switched",
+        }
+    return {
+        "Comment": f"Automatic failover of {app_id}: write state {FAILOVER} in {region} (components/auto_failover.py)",
+        "QueryLanguage": "JSONata",
+        "StartAt": "ReadState",
+        "States": states,
+    }
+
+
+def _validate(args: AutoFailoverArgs) -> None:
+    if not args.prefix:
+        raise ValueError("AutoFailoverArgs.prefix must not be empty")
+    if len(f"{args.prefix}-failover-forward") > MAX_IAM_NAME:
+        raise ValueError(f"AutoFailoverArgs.prefix {args.prefix!r} makes IAM role names longer than {MAX_IAM_NAME}")
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", args.app_id or ""):
+        raise ValueError(f"AutoFailoverArgs.app_id {args.app_id!r} must be 1..64 characters of A-Z a-z 0-9 _ . -")
+    if not 1 <= args.error_percent <= 100:
+        raise ValueError(f"AutoFailoverArgs.error_percent must be between 1 and 100, got {args.error_percent}")
+    if not 1 <= args.unhealthy_minutes <= 60:
+        raise ValueError(f"AutoFailoverArgs.unhealthy_minutes must be between 1 and 60, got {args.unhealthy_minutes}")
+
+
+class AutoFailover(pulumi.ComponentResource):
+    """Health check of the primary -> alarm (us-east-1) -> EventBridge -> state machine (secondary)."""
+
+    metrics_region: Region  # us-east-1: where the health-check alarm and its first rule live
+    api_health_alarm: aws.cloudwatch.MetricAlarm
+    endpoint_check: aws.route53.HealthCheck
+    api_check: aws.route53.HealthCheck
+    health_check: aws.route53.HealthCheck
+    unhealthy_alarm: aws.cloudwatch.MetricAlarm
+    state_machine: aws.sfn.StateMachine
+    rules: list[aws.cloudwatch.EventRule]
+    outputs: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: AutoFailoverArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("multi-region-app:failover:AutoFailover", name, None, opts)
+        _validate(args)
+        primary, secondary = args.regions.primary, args.regions.secondary
+        account = pulumi.Output.from_input(args.account_id)
+        self.metrics_region = self._metrics_region(name, args)
+        metrics = self.metrics_region
+
+        # 1. The primary's routing API, judged from outside (TCP) and by its own 5xx rate.
+        self.api_health_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-routing-api-health",
+            name=f"{args.prefix}-routing-api-health-{primary.role}",
+            alarm_description=f"Route 53 health check input: more than {args.error_percent} % of the primary's "
+            f"routing API requests answer 5xx for {API_ERROR_MINUTES} minutes.",
+            namespace="AWS/ApiGateway",
+            metric_name="5XXError",
+            dimensions={"ApiName": args.routing_api_name, "Stage": args.routing_stage},
+            statistic="Average",  # 5XXError's Average is the share of requests answering 5xx
+            period=60,
+            evaluation_periods=API_ERROR_MINUTES,
+            datapoints_to_alarm=API_ERROR_MINUTES,
+            comparison_operator="GreaterThanThreshold",
+            threshold=args.error_percent / 100,
+            treat_missing_data="notBreaching",
+            opts=primary.opts(self),
+        )
+        host = pulumi.Output.concat(args.routing_api_id, ".execute-api.", primary.name, ".amazonaws.com")
+        self.endpoint_check = aws.route53.HealthCheck(
+            f"{name}-endpoint",
+            type="TCP",
+            fqdn=host,
+            port=HTTPS_PORT,
+            request_interval=HEALTH_CHECK_INTERVAL,
+            failure_threshold=HEALTH_CHECK_FAILURES,
+            tags={"Name": f"{args.prefix}-routing-api-{primary.role}-tcp"},
+            opts=metrics.opts(self),
+        )
+        self.api_check = aws.route53.HealthCheck(
+            f"{name}-api-errors",
+            type="CLOUDWATCH_METRIC",
+            cloudwatch_alarm_name=self.api_health_alarm.name,
+            cloudwatch_alarm_region=primary.name,
+            insufficient_data_health_status="LastKnownStatus",
+            tags={"Name": f"{args.prefix}-routing-api-{primary.role}-5xx"},
+            opts=metrics.opts(self),
+        )
+        self.health_check = aws.route53.HealthCheck(
+            f"{name}-primary",
+            type="CALCULATED",
+            child_healthchecks=[self.endpoint_check.id, self.api_check.id],
+            child_health_threshold=2,  # healthy only while both children are
+            tags={"Name": f"{args.prefix}-primary-health"},
+            opts=metrics.opts(self),
+        )
+
+        # 2. The alarm that starts the switch, where Route 53 publishes: us-east-1.
+        metrics_topic = args.alarm_topic_arns.get(metrics.name)
+        self.unhealthy_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-primary-unhealthy",
+            name=f"{args.prefix}-primary-unhealthy",
+            alarm_description=f"The primary ({primary.name}) failed its health check for {args.unhealthy_minutes} "
+            f"minutes: the state machine in {secondary.name} switches the state to failover.",
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": self.health_check.id},
+            statistic="Minimum",
+            period=60,
+            evaluation_periods=args.unhealthy_minutes,
+            datapoints_to_alarm=args.unhealthy_minutes,
+            comparison_operator="LessThanThreshold",
+            threshold=1.0,
+            treat_missing_data="notBreaching",  # no data is no evidence: never fail over on it
+            alarm_actions=[metrics_topic] if metrics_topic else None,
+            ok_actions=[metrics_topic] if metrics_topic else None,
+            opts=metrics.opts(self),
+        )
+
+        # 3. The state machine in the secondary, allowed exactly its table and topic.
+        secondary_topic = args.alarm_topic_arns.get(secondary.name)
+        secondary_table = pulumi.Output.all(account, args.app_config_table_name).apply(
+            lambda v: table_arn(secondary.name, v[0], v[1])
+        )
+        states_role = aws.iam.Role(
+            f"{name}-states-role",
+            name=f"{args.prefix}-failover-states",
+            description=f"The auto-failover state machine writes the state item in {secondary.name}",
+            assume_role_policy=account.apply(lambda a: service_trust_policy("states.amazonaws.com", a)),
+            opts=secondary.opts(self),
+        )
+        states_policy = aws.iam.RolePolicy(
+            f"{name}-states-policy",
+            role=states_role.name,
+            policy=pulumi.Output.all(secondary_table, secondary_topic).apply(
+                lambda v: allow_policy(
+                    ("SwitchStateItem", ["dynamodb:GetItem", "dynamodb:UpdateItem"], v[0]),
+                    *([("NotifyOperators", ["sns:Publish"], v[1])] if v[1] else []),
+                )
+            ),
+            opts=secondary.opts(self),
+        )
+        self.state_machine = aws.sfn.StateMachine(
+            f"{name}-state-machine",
+            name=f"{args.prefix}-auto-failover",
+            type="STANDARD",  # execution history kept 90 days: the audit trail of every attempt
+            role_arn=states_role.arn,
+            definition=pulumi.Output.all(args.app_config_table_name, secondary_topic).apply(
+                lambda v: json.dumps(failover_definition(v[0], args.app_id, secondary.name, v[1]), indent=2)
+            ),
+            opts=secondary.opts(self, depends_on=[states_policy]),
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-execution-failed",
+            name=f"{args.prefix}-auto-failover-failed",
+            alarm_description="The automatic failover did not switch the state: switch by hand "
+            "(python -m ops state set failover --via secondary).",
+            namespace="AWS/States",
+            metric_name="ExecutionsFailed",
+            dimensions={"StateMachineArn": self.state_machine.arn},
+            statistic="Sum",
+            period=60,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0.0,
+            treat_missing_data="notBreaching",
+            alarm_actions=[secondary_topic] if secondary_topic else None,
+            opts=secondary.opts(self),
+        )
+
+        # 4. EventBridge: the alarm entering ALARM starts the machine (through the secondary's bus if needed).
+        pattern = self.unhealthy_alarm.arn.apply(alarm_state_pattern)
+        self.rules = []
+        start_role = aws.iam.Role(
+            f"{name}-start-role",
+            name=f"{args.prefix}-failover-start",
+            description="EventBridge starts the auto-failover state machine",
+            assume_role_policy=account.apply(lambda a: service_trust_policy("events.amazonaws.com", a)),
+            opts=secondary.opts(self),
+        )
+        start_policy = aws.iam.RolePolicy(
+            f"{name}-start-policy",
+            role=start_role.name,
+            policy=self.state_machine.arn.apply(
+                lambda arn: allow_policy(("StartFailover", ["states:StartExecution"], arn))
+            ),
+            opts=secondary.opts(self),
+        )
+        start_rule = aws.cloudwatch.EventRule(
+            f"{name}-start",
+            name=f"{args.prefix}-auto-failover-start",
+            description=f"{args.prefix}-primary-unhealthy entered ALARM: start the failover in {secondary.name}",
+            event_pattern=pattern,
+            opts=secondary.opts(self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-start-target",
+            rule=start_rule.name,
+            arn=self.state_machine.arn,
+            role_arn=start_role.arn,
+            opts=secondary.opts(self, depends_on=[start_policy]),
+        )
+        self.rules.append(start_rule)
+        if metrics.name != secondary.name:
+            bus = account.apply(lambda a: default_bus_arn(secondary.name, a))
+            forward_role = aws.iam.Role(
+                f"{name}-forward-role",
+                name=f"{args.prefix}-failover-forward",
+                description=f"EventBridge forwards the primary-unhealthy alarm from {metrics.name} to {secondary.name}",
+                assume_role_policy=account.apply(lambda a: service_trust_policy("events.amazonaws.com", a)),
+                opts=metrics.opts(self),
+            )
+            forward_policy = aws.iam.RolePolicy(
+                f"{name}-forward-policy",
+                role=forward_role.name,
+                policy=bus.apply(lambda arn: allow_policy(("ForwardToSecondary", ["events:PutEvents"], arn))),
+                opts=metrics.opts(self),
+            )
+            forward_rule = aws.cloudwatch.EventRule(
+                f"{name}-forward",
+                name=f"{args.prefix}-auto-failover-forward",
+                description=f"{args.prefix}-primary-unhealthy entered ALARM: forward to {secondary.name}",
+                event_pattern=pattern,
+                opts=metrics.opts(self),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-forward-target",
+                rule=forward_rule.name,
+                arn=bus,
+                role_arn=forward_role.arn,
+                opts=metrics.opts(self, depends_on=[forward_policy]),
+            )
+            self.rules.insert(0, forward_rule)
+
+        self.outputs = {
+            FailoverOut.STATE_MACHINE_ARN: self.state_machine.arn,
+            FailoverOut.HEALTH_CHECK_ID: self.health_check.id,
+            FailoverOut.ALARM_NAME: self.unhealthy_alarm.name,
+            FailoverOut.ALARM_REGION: pulumi.Output.from_input(metrics.name),
+        }
+        self.register_outputs(self.outputs)
+
+    def _metrics_region(self, name: str, args: AutoFailoverArgs) -> Region:
+        """us-east-1 through the stack's provider when one region is us-east-1, else a provider of its own."""
+        for region in args.regions:
+            if region.name == ROUTE53_METRICS_REGION:
+                return region
+        provider = aws.Provider(
+            f"{name}-{ROUTE53_METRICS_REGION}",
+            region=ROUTE53_METRICS_REGION,
+            default_tags=aws.ProviderDefaultTagsArgs(tags={**args.tags, "region-role": "route53-metrics"}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return Region(role="route53-metrics", name=ROUTE53_METRICS_REGION, provider=provider)
