@@ -76,6 +76,7 @@ class Settings:
     prefix: str
     app_id: str
     site_origins: tuple[str, ...]
+    api_origin: str  # "" = the site's URL
     site_domain: str
     site_certificate_arn: str
     retain_data: bool
@@ -92,6 +93,11 @@ class Settings:
     alarm_api_4xx_percent: int
     alarm_bucket_replication_seconds: int
     alarm_table_replication_seconds: int
+
+    @property
+    def extra_origins(self) -> tuple[str, ...]:
+        """Browser origins allowed besides the site's URL: siteOrigins and apiOrigin, once each."""
+        return tuple(dict.fromkeys([*self.site_origins, *([self.api_origin] if self.api_origin else [])]))
 
     def region(self, role: str) -> str:
         """The region name of a role ("primary" or "secondary")."""
@@ -174,6 +180,11 @@ def load_settings(
             f"config {project}:siteOrigins has {', '.join(map(repr, bad_origins))}: "
             "each origin is scheme://host[:port] with no path, e.g. http://localhost:5173"
         )
+    if values["apiOrigin"] and not ORIGIN_RE.match(values["apiOrigin"]):
+        raise ConfigError(
+            f"config {project}:apiOrigin = {values['apiOrigin']!r} must be scheme://host[:port] with no path, "
+            "e.g. http://localhost:5173"
+        )
     if bool(values["siteDomain"]) != bool(values["siteCertificateArn"]):
         raise ConfigError(
             f"config {project}:siteDomain and {project}:siteCertificateArn go together: set both or neither"
@@ -207,6 +218,7 @@ def load_settings(
         prefix=prefix,
         app_id=app_id,
         site_origins=tuple(values["siteOrigins"]),
+        api_origin=values["apiOrigin"],
         site_domain=values["siteDomain"],
         site_certificate_arn=values["siteCertificateArn"],
         retain_data=values["retainData"],

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from components.contract import REGION_ROLES, Out, RegionOut, ui_config
+from components.contract import PROJECT, REGION_ROLES, Out, RegionOut, ui_config
 from harness.program import ROOT, stack_config
 from sandbox.apigw import ExecuteApi
 from sandbox.cloud import ACCOUNT, LocalCloud
@@ -133,7 +133,10 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
 
         region_endpoints = {r: cloud.region_endpoint(r) for r in regions}
         deployer = MotoCloud(cloud.endpoint, region_endpoints, ACCOUNT)
-        run = run_program(deployer, options.config, stack=STACK)
+        config = dict(options.config)
+        if web:  # the page is served from here, not CloudFront: the APIs must allow this origin
+            config[f"{PROJECT}:apiOrigin"] = web.url
+        run = run_program(deployer, config, stack=STACK)
         outputs = run.outputs
         deployment = deployer.deployment
         _declare_global_tables(cloud, deployer)
@@ -141,9 +144,9 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
             broker.set_identity_pool_roles(pool_id, {"authenticated": role_arn})
         demo_user = _create_demo_user(deployer, outputs)
         operator = _operator_keys(broker, outputs)
-        config = local_ui_config(outputs, region_endpoints)
+        ui = local_ui_config(outputs, region_endpoints)
         if web:
-            web.set_ui_config(config)
+            web.set_ui_config(ui)
             web.start()
     except BaseException:
         if web:
@@ -151,7 +154,7 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
         cloud.stop()
         raise
     return Sandbox(cloud=cloud, broker=broker, execute_api=execute_api, deployment=deployment, outputs=outputs,
-                   ui_config=config, demo_user=demo_user, operator=operator, web=web,
+                   ui_config=ui, demo_user=demo_user, operator=operator, web=web,
                    started_in=time.monotonic() - began)
 
 

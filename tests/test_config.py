@@ -82,6 +82,7 @@ def test_missing_primary_region_names_aws_region():
         ("apiThrottleRateLimit", "0", "must be between 1 and"),
         ("siteOrigins", "http://x", "must be a list of strings"),
         ("siteOrigins", '["https://ok.example", "ftp://bad/path"]', "'ftp://bad/path'"),
+        ("apiOrigin", "http://localhost:5173/app", "apiOrigin.*with no path"),
         ("namePrefix", "Bad_Prefix", "must be 2..24 characters"),
         ("namePrefix", "a" * 25, "must be 2..24 characters"),
         ("alarmEmail", "not-an-email", "is not an e-mail address"),

@@ -175,6 +175,17 @@ def test_cors_also_allows_configured_site_origins(run_config):
         assert rule["allowedOrigins"] == [run.outputs["siteUrl"], "http://localhost:5173"]
 
 
+def test_api_origin_is_what_the_apis_allow_and_the_buckets_allow_it_too(run_config):
+    run = run_config({"apiOrigin": "http://127.0.0.1:8080", "siteOrigins": '["http://127.0.0.1:8080"]'})
+    for region in (PRIMARY, SECONDARY):
+        (rule,) = setting(run, CORS, region).inputs["corsRules"]
+        assert rule["allowedOrigins"] == [run.outputs["siteUrl"], "http://127.0.0.1:8080"]
+    answers = [r for r in run.of_type("aws:apigateway/integrationResponse:IntegrationResponse")]
+    assert answers and all(
+        r.inputs["responseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+        == "'http://127.0.0.1:8080'" for r in answers)
+
+
 # -- lifecycle --------------------------------------------------------------------------------------
 def test_lifecycle_expires_old_versions_stale_uploads_and_orphan_delete_markers(prod):
     for region in (PRIMARY, SECONDARY):
