@@ -117,6 +117,8 @@ operator = OperatorAccess(
         account_id=account_id,
         invoke_arns=[arn for api in all_apis for arn in api.operator_invoke_arns],
         app_config_table_arns=[tables.arns_in(region, account_id)["appConfig"] for region in regions],
+        data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
+        user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
     ),
 )
 

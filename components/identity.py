@@ -199,6 +199,7 @@ class Identity(pulumi.ComponentResource):
         )
 
         self.user_pool_id = self.user_pool.id
+        self.user_pool_arn = self.user_pool.arn
         self.user_pool_client_id = self.user_pool_client.id
         self.identity_pool_id = self.identity_pool.id
         self.authenticated_role_arn = self.authenticated_role.arn

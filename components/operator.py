@@ -21,6 +21,11 @@ from components.regions import Region
 MAX_IAM_NAME = 64  # roles; managed policy names allow 128
 SESSION_SECONDS = 3600
 STATE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+# `ops status` counts photos (Query) and comments (Scan, Select=COUNT).
+COUNT_ACTIONS = ["dynamodb:Query", "dynamodb:Scan"]
+# `ops sync-users` lists both pools and creates (then disables, if disabled in the primary) in the other.
+LIST_USERS_ACTIONS = ["cognito-idp:ListUsers"]
+SYNC_USERS_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"]
 
 
 @dataclass
@@ -35,14 +40,20 @@ class OperatorAccessArgs:
     """execute-api ARNs of every route of every API of both regions; required (may be empty)."""
     app_config_table_arns: Sequence[pulumi.Input[str]]
     """ARNs of the AppConfig table in both regions; required, at least one."""
+    data_table_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the tables `ops status` counts (comments, photos) in both regions."""
+    user_pool_arns: Sequence[pulumi.Input[str]] = ()
+    """User pool ARNs, primary first: `ops sync-users` lists both and creates users in the others."""
 
 
 def operator_name(prefix: str) -> str:
     return f"{prefix}-operator"
 
 
-def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str]) -> str:
-    """Call every route; read and (conditionally) update the state item in either region."""
+def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str],
+                    data_table_arns: Sequence[str] = (), user_pool_arns: Sequence[str] = ()) -> str:
+    """Call every route; read and (conditionally) update the state item in either region; count
+    items and copy users for `ops status` and `ops sync-users`."""
     statements = []
     routes = list(dict.fromkeys(invoke_arns))
     # IAM rejects a statement without resources: no routes, no statement.
@@ -57,6 +68,15 @@ def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[
             "Resource": list(dict.fromkeys(app_config_table_arns)),
         }
     )
+    if data_table_arns:
+        statements.append({"Sid": "CountItems", "Effect": "Allow", "Action": COUNT_ACTIONS,
+                           "Resource": list(dict.fromkeys(data_table_arns))})
+    if user_pool_arns:
+        statements.append({"Sid": "ListUsers", "Effect": "Allow", "Action": LIST_USERS_ACTIONS,
+                           "Resource": list(dict.fromkeys(user_pool_arns))})
+    if len(user_pool_arns) > 1:
+        statements.append({"Sid": "SyncUsers", "Effect": "Allow", "Action": SYNC_USERS_ACTIONS,
+                           "Resource": list(dict.fromkeys(user_pool_arns[1:]))})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -101,10 +121,13 @@ class OperatorAccess(pulumi.ComponentResource):
         self.policy = aws.iam.Policy(
             f"{name}-policy",
             name=operator_name(args.prefix),
-            description="Operate the multi-region app: switch the routing state in either region",
+            description="Operate the multi-region app: routing state, status counts, user sync",
             policy=pulumi.Output.all(
-                pulumi.Output.all(*args.invoke_arns), pulumi.Output.all(*args.app_config_table_arns)
-            ).apply(lambda arns: operator_policy(arns[0], arns[1])),
+                pulumi.Output.all(*args.invoke_arns),
+                pulumi.Output.all(*args.app_config_table_arns),
+                pulumi.Output.all(*args.data_table_arns),
+                pulumi.Output.all(*args.user_pool_arns),
+            ).apply(lambda arns: operator_policy(*arns)),
             opts=region.opts(self),
         )
         self.role = aws.iam.Role(

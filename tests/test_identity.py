@@ -224,6 +224,19 @@ def test_operator_policy_switches_state_in_both_regions_and_the_app_users_cannot
                 assert not any("/PUT/" in r or ":table/" in r for r in as_list(statement["Resource"]))
 
 
+def test_operator_policy_lets_ops_status_count_and_sync_users_copy_into_the_secondary(prod):
+    statements = statements_by_sid(prod.one("aws:iam/policy:Policy", "operator"))
+    tables = prod.outputs[Out.TABLES]
+    assert statements["CountItems"]["Action"] == ["dynamodb:Query", "dynamodb:Scan"]
+    assert sorted(statements["CountItems"]["Resource"]) == sorted(
+        f"arn:aws:dynamodb:{region}:123456789012:table/{tables[name]}"
+        for region in REGIONS.values() for name in ("comments", "photos"))
+    pools = {role: prod.outputs[role]["userPoolId"] for role in ("primary", "secondary")}
+    assert [r.rsplit("/", 1)[-1] for r in statements["ListUsers"]["Resource"]] == [pools["primary"], pools["secondary"]]
+    assert statements["SyncUsers"]["Action"] == ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"]
+    assert [r.rsplit("/", 1)[-1] for r in statements["SyncUsers"]["Resource"]] == [pools["secondary"]]
+
+
 def test_operator_role_is_assumable_from_the_account_for_an_hour_with_the_operator_policy(prod):
     role = prod.one(ROLE, "operator-role")
     policy = prod.one("aws:iam/policy:Policy", "operator")
