@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
+from components.private_bucket import make_private
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63  # S3's limit
@@ -195,34 +196,7 @@ class ObjectStore(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=keep,
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{child}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(  # noqa: E501
-                        sse_algorithm="AES256"
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=keep,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{child}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=keep,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{child}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=keep,
-        )
+        public_access = make_private(child, bucket, keep)
         aws.s3.BucketPolicy(
             f"{child}-tls-only",
             bucket=bucket.id,

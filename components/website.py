@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.private_bucket import make_private
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63
@@ -302,35 +303,7 @@ class SiteHosting(pulumi.ComponentResource):
             force_destroy=True,
             opts=region.opts(self),
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{child}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=region.opts(self),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{child}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=region.opts(self),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{child}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    # SSE-S3: CloudFront's OAC reads it without a KMS key policy.
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(  # noqa: E501
-                        sse_algorithm="AES256"
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=region.opts(self),
-        )
+        public_access = make_private(child, bucket, region.opts(self))
         return bucket, public_access
 
 
