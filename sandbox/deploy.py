@@ -419,15 +419,15 @@ def _validator(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     return {"id": validator["id"]}
 
 
+def _method_key(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What names a method in API Gateway's API: the API, the resource and the HTTP method."""
+    return {"restApiId": inputs["restApi"], "resourceId": inputs["resourceId"], "httpMethod": inputs["httpMethod"]}
+
+
 @handles("aws:apigateway/method:Method")
 def _method(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     i = reg.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": i["restApi"],
-        "resourceId": i["resourceId"],
-        "httpMethod": i["httpMethod"],
-        "authorizationType": i["authorization"],
-    }
+    kwargs: dict[str, Any] = {**_method_key(i), "authorizationType": i["authorization"]}
     if i.get("requestValidatorId"):
         kwargs["requestValidatorId"] = i["requestValidatorId"]
     if i.get("requestModels"):
@@ -441,12 +441,7 @@ def _method(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 @handles("aws:apigateway/integration:Integration")
 def _integration(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     i = reg.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": i["restApi"],
-        "resourceId": i["resourceId"],
-        "httpMethod": i["httpMethod"],
-        "type": i["type"],
-    }
+    kwargs: dict[str, Any] = {**_method_key(i), "type": i["type"]}
     for key in ("uri", "credentials", "passthroughBehavior", "requestTemplates", "requestParameters"):
         if i.get(key):
             kwargs[key] = i[key]
@@ -459,12 +454,7 @@ def _integration(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 @handles("aws:apigateway/methodResponse:MethodResponse")
 def _method_response(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     i = reg.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": i["restApi"],
-        "resourceId": i["resourceId"],
-        "httpMethod": i["httpMethod"],
-        "statusCode": i["statusCode"],
-    }
+    kwargs: dict[str, Any] = {**_method_key(i), "statusCode": i["statusCode"]}
     if i.get("responseParameters"):
         kwargs["responseParameters"] = {k: bool(v) for k, v in i["responseParameters"].items()}
     if i.get("responseModels"):
@@ -476,12 +466,7 @@ def _method_response(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 @handles("aws:apigateway/integrationResponse:IntegrationResponse")
 def _integration_response(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     i = reg.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": i["restApi"],
-        "resourceId": i["resourceId"],
-        "httpMethod": i["httpMethod"],
-        "statusCode": i["statusCode"],
-    }
+    kwargs: dict[str, Any] = {**_method_key(i), "statusCode": i["statusCode"]}
     for key in ("selectionPattern", "responseTemplates", "responseParameters"):
         if i.get(key) is not None:
             kwargs[key] = i[key]
