@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
-from components.private_bucket import make_private
+from components.private_bucket import deny_insecure_transport, make_private
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63  # S3's limit
@@ -100,21 +100,7 @@ def replication_policy(source_arn: str, destination_arn: str) -> str:
 
 def tls_only_policy(bucket_arn: str) -> str:
     """Deny every request that does not use TLS, whoever makes it."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )
+    return json.dumps({"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]})
 
 
 S3_TRUST_POLICY = json.dumps(

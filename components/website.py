@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import make_private
+from components.private_bucket import deny_insecure_transport, make_private
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63
@@ -121,14 +121,7 @@ def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
                     "Resource": f"{bucket_arn}/*",
                     "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
                 },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                deny_insecure_transport(bucket_arn),
             ],
         }
     )
