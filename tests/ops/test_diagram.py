@@ -98,12 +98,14 @@ def test_cloudfront_serves_the_site_bucket_of_each_region_primary_first(graph, p
                        prod.outputs[Out.SECONDARY][RegionOut.SITE_BUCKET]: "failover origin"}
 
 
-def test_operator_role_reaches_every_api_and_the_state_table_in_both_regions(graph):
+def test_operator_role_reaches_every_api_and_every_table_in_both_regions(graph):
     operator = only(graph.nodes_of(Kind.OPERATOR_ROLE))
     reached = [graph.node(e.target) for e in graph.edges_of(Link.OPERATE) if e.source == operator.id]
     assert sorted((n.kind, n.region) for n in reached if n.kind == Kind.API) == sorted(
         [(Kind.API, PRIMARY)] * 2 + [(Kind.API, SECONDARY)] * 2)
-    assert {n.name for n in reached if n.kind != Kind.API} == {"tables-app-config", "tables-app-config-secondary"}
+    # The state tables to switch the state; the data tables to count items (ops status).
+    assert {n.name for n in reached if n.kind != Kind.API} == {
+        f"tables-{t}{suffix}" for t in ("app-config", "comments", "photos") for suffix in ("", "-secondary")}
 
 
 def test_diagram_writes_an_svg_naming_both_regions(tmp_path):
