@@ -23,7 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from components.contract import PHOTO_PREFIX, REGION_ROLES, RegionOut
+from components.contract import PHOTO_PREFIX, REGION_ROLES, WRITABLE_STATE, RegionOut
 
 TIMEOUT = 5.0
 _UNSIGNED = Config(signature_version=UNSIGNED, connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
@@ -41,6 +41,11 @@ class AppError(Exception):
 class Answer:
     status: int
     body: Any
+
+
+def writer_of(state: str) -> str | None:
+    """The role whose region accepts writes in `state` (None while fenced)."""
+    return next((role for role, writable in WRITABLE_STATE.items() if writable == state), None)
 
 
 def new_photo_id(prefix: str = "") -> str:
@@ -111,6 +116,15 @@ class AppUser:
     def state(self, role: str, timeout: float = TIMEOUT) -> Answer:
         block = self.regions[role]
         return self.call("GET", block[RegionOut.STATE_URL], block[RegionOut.REGION], timeout=timeout)
+
+    def routing_state(self, timeout: float = TIMEOUT) -> str | None:
+        """The state from the first region whose state API answers (primary first), as the web app asks;
+        None when neither answers."""
+        for role in REGION_ROLES:
+            answer = self.state(role, timeout=timeout)
+            if answer.status == 200:
+                return str(answer.body.get("state"))
+        return None
 
     # -- the app's operations (raise AppError unless 2xx) --------------------------------------------
     def post_comment(self, role: str, photo_id: str, message: str) -> dict[str, Any]:

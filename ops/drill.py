@@ -24,8 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from components.contract import WRITABLE_STATE
-from ops.appclient import AppUser, new_photo_id
+from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.errors import FAILED, OpsError, UsageError
 from ops.factory import Factory, Target
@@ -170,13 +169,10 @@ class Workload:
 
     def reroute(self) -> None:
         """The writable role from the first state API that answers; stay put if none does."""
-        for role in ("primary", "secondary"):
-            answer = self.user.state(role, timeout=STATE_TIMEOUT)
-            if answer.status == 200:
-                state = answer.body.get("state")
-                # Fenced: no region is writable; keep trying the primary and record the refusals.
-                self.role = next((r for r, s in WRITABLE_STATE.items() if s == state), "primary")
-                return
+        state = self.user.routing_state(timeout=STATE_TIMEOUT)
+        if state is not None:
+            # Fenced: no region is writable; keep trying the primary and record the refusals.
+            self.role = writer_of(state) or "primary"
 
     def _run(self) -> None:
         interval, n = 1.0 / self.rate, 0

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from components.contract import WRITABLE_STATE, ui_config
-from ops.appclient import AppError, AppUser, new_photo_id
+from components.contract import ui_config
+from ops.appclient import AppError, AppUser, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.errors import FAILED, ConflictError, OpsError, UnreachableError, UsageError
 from ops.factory import Factory, Target
@@ -74,15 +74,13 @@ def sign_in(config: dict[str, Any], username: str, password: str) -> AppUser:
 
 def writable_role(user: AppUser) -> str:
     """The role whose region accepts writes now, from the first state API that answers."""
-    for role in ("primary", "secondary"):
-        answer = user.state(role)
-        if answer.status == 200:
-            state = answer.body.get("state")
-            for writer, writable in WRITABLE_STATE.items():
-                if state == writable:
-                    return writer
-            raise ConflictError(f"the application is {state}: no region accepts writes, nothing to smoke-test")
-    raise UnreachableError("no region's state API answered")
+    state = user.routing_state()
+    if state is None:
+        raise UnreachableError("no region's state API answered")
+    writer = writer_of(state)
+    if writer is None:
+        raise ConflictError(f"the application is {state}: no region accepts writes, nothing to smoke-test")
+    return writer
 
 
 def run_smoke(user: AppUser, writer: str, timeout: float, clock: Any = time.monotonic,
