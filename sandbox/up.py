@@ -19,15 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from components.contract import PROJECT, REGION_ROLES, Out, RegionOut, ui_config
 from harness.program import ROOT, stack_config
 from sandbox.apigw import ExecuteApi
 from sandbox.cloud import ACCOUNT, LocalCloud
 from sandbox.credentials import CredentialsBroker
-from sandbox.deploy import SANDBOX_KEYS, Deployment, MotoCloud
+from sandbox.deploy import Deployment, MotoCloud
 from sandbox.web import WebServer
 
 STACK = "sandbox"
@@ -38,7 +35,6 @@ DEFAULT_DIST = ROOT / "webapp" / "dist"
 DEMO_USERNAME = "demo"
 OPERATOR_SESSION = "ops-cli"
 
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
 
 
 @dataclass
@@ -58,7 +54,7 @@ class Sandbox:
     cloud: LocalCloud
     broker: CredentialsBroker
     execute_api: ExecuteApi
-    deployment: Deployment
+    deployer: MotoCloud
     outputs: dict[str, Any]
     ui_config: dict[str, Any]
     demo_user: dict[str, str]
@@ -89,10 +85,13 @@ class Sandbox:
         tmp.replace(path)
         return path
 
+    @property
+    def deployment(self) -> Deployment:
+        return self.deployer.deployment
+
     def client(self, service: str, region: str) -> Any:
         """A boto3 client on the generic endpoint, signed as the sandbox's deployer."""
-        return boto3.client(service, region_name=region, endpoint_url=self.cloud.endpoint, config=_CLIENT_CONFIG,
-                            **SANDBOX_KEYS)
+        return self.deployer.client(service, region)
 
     def stop(self) -> None:
         if self.web:
@@ -138,9 +137,8 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
             config[f"{PROJECT}:apiOrigin"] = web.url
         run = run_program(deployer, config, stack=STACK)
         outputs = run.outputs
-        deployment = deployer.deployment
         _declare_global_tables(cloud, deployer)
-        for pool_id, role_arn in deployment.identity_pool_roles.items():
+        for pool_id, role_arn in deployer.deployment.identity_pool_roles.items():
             broker.set_identity_pool_roles(pool_id, {"authenticated": role_arn})
         demo_user = _create_demo_user(deployer, outputs)
         operator = _operator_keys(broker, outputs)
@@ -153,7 +151,7 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
             web.server.server_close()
         cloud.stop()
         raise
-    return Sandbox(cloud=cloud, broker=broker, execute_api=execute_api, deployment=deployment, outputs=outputs,
+    return Sandbox(cloud=cloud, broker=broker, execute_api=execute_api, deployer=deployer, outputs=outputs,
                    ui_config=ui, demo_user=demo_user, operator=operator, web=web,
                    started_in=time.monotonic() - began)
 

@@ -16,19 +16,13 @@ from ops.cli import app
 from ops.factory import Factory
 from sandbox.up import Sandbox
 from tests.e2e.conftest import WAIT, set_state_everywhere
+from tests.sandbox.cloud_support import eventually as eventually_within
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
-def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"not replicated within {timeout:.1f}s")
-        time.sleep(0.05)
+def eventually(check: Callable[[], Any]) -> Any:
+    return eventually_within(check, timeout=WAIT, interval=0.05)
 
 
 @pytest.fixture
