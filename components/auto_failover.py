@@ -464,67 +464,29 @@ class AutoFailover(pulumi.ComponentResource):
 
         # 4. EventBridge: the alarm entering ALARM starts the machine (through the secondary's bus if needed).
         pattern = self.unhealthy_alarm.arn.apply(alarm_state_pattern)
-        self.rules = []
-        start_role = aws.iam.Role(
-            f"{name}-start-role",
-            name=f"{args.prefix}-failover-start",
-            description="EventBridge starts the auto-failover state machine",
-            assume_role_policy=account.apply(lambda a: service_trust_policy("events.amazonaws.com", a)),
-            opts=secondary.opts(self),
-        )
-        start_policy = aws.iam.RolePolicy(
-            f"{name}-start-policy",
-            role=start_role.name,
-            policy=self.state_machine.arn.apply(
-                lambda arn: allow_policy(("StartFailover", ["states:StartExecution"], arn))
-            ),
-            opts=secondary.opts(self),
-        )
-        start_rule = aws.cloudwatch.EventRule(
-            f"{name}-start",
-            name=f"{args.prefix}-auto-failover-start",
-            description=f"{args.prefix}-primary-unhealthy entered ALARM: start the failover in {secondary.name}",
-            event_pattern=pattern,
-            opts=secondary.opts(self),
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-start-target",
-            rule=start_rule.name,
-            arn=self.state_machine.arn,
-            role_arn=start_role.arn,
-            opts=secondary.opts(self, depends_on=[start_policy]),
-        )
-        self.rules.append(start_rule)
+        events = account.apply(lambda a: service_trust_policy("events.amazonaws.com", a))
+        self.rules = [
+            self._alarm_rule(
+                f"{name}-start", secondary, pattern, events,
+                rule_name=f"{args.prefix}-auto-failover-start",
+                description=f"{args.prefix}-primary-unhealthy entered ALARM: start the failover in {secondary.name}",
+                role_name=f"{args.prefix}-failover-start",
+                role_description="EventBridge starts the auto-failover state machine",
+                target_arn=self.state_machine.arn,
+                grant=("StartFailover", ["states:StartExecution"]),
+            )
+        ]
         if metrics.name != secondary.name:
-            bus = account.apply(lambda a: default_bus_arn(secondary.name, a))
-            forward_role = aws.iam.Role(
-                f"{name}-forward-role",
-                name=f"{args.prefix}-failover-forward",
-                description=f"EventBridge forwards the primary-unhealthy alarm from {metrics.name} to {secondary.name}",
-                assume_role_policy=account.apply(lambda a: service_trust_policy("events.amazonaws.com", a)),
-                opts=metrics.opts(self),
-            )
-            forward_policy = aws.iam.RolePolicy(
-                f"{name}-forward-policy",
-                role=forward_role.name,
-                policy=bus.apply(lambda arn: allow_policy(("ForwardToSecondary", ["events:PutEvents"], arn))),
-                opts=metrics.opts(self),
-            )
-            forward_rule = aws.cloudwatch.EventRule(
-                f"{name}-forward",
-                name=f"{args.prefix}-auto-failover-forward",
+            self.rules.insert(0, self._alarm_rule(
+                f"{name}-forward", metrics, pattern, events,
+                rule_name=f"{args.prefix}-auto-failover-forward",
                 description=f"{args.prefix}-primary-unhealthy entered ALARM: forward to {secondary.name}",
-                event_pattern=pattern,
-                opts=metrics.opts(self),
-            )
-            aws.cloudwatch.EventTarget(
-                f"{name}-forward-target",
-                rule=forward_rule.name,
-                arn=bus,
-                role_arn=forward_role.arn,
-                opts=metrics.opts(self, depends_on=[forward_policy]),
-            )
-            self.rules.insert(0, forward_rule)
+                role_name=f"{args.prefix}-failover-forward",
+                role_description=f"EventBridge forwards the primary-unhealthy alarm from {metrics.name} to "
+                                 f"{secondary.name}",
+                target_arn=account.apply(lambda a: default_bus_arn(secondary.name, a)),
+                grant=("ForwardToSecondary", ["events:PutEvents"]),
+            ))
 
         self.outputs = {
             FailoverOut.STATE_MACHINE_ARN: self.state_machine.arn,
@@ -533,6 +495,26 @@ class AutoFailover(pulumi.ComponentResource):
             FailoverOut.ALARM_REGION: pulumi.Output.from_input(metrics.name),
         }
         self.register_outputs(self.outputs)
+
+    def _alarm_rule(self, name: str, region: Region, pattern: pulumi.Input[str], trust: pulumi.Input[str], *,
+                    rule_name: str, description: str, role_name: str, role_description: str,
+                    target_arn: pulumi.Input[str], grant: tuple[str, list[str]]) -> aws.cloudwatch.EventRule:
+        """An EventBridge rule in `region` on the alarm pattern, whose target is called through a role that
+        may do exactly `grant` (sid, actions) on it. Children: <name>-role, -policy, the rule, -target."""
+        role = aws.iam.Role(f"{name}-role", name=role_name, description=role_description,
+                            assume_role_policy=trust, opts=region.opts(self))
+        sid, actions = grant
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.name,
+            policy=pulumi.Output.from_input(target_arn).apply(lambda arn: allow_policy((sid, actions, arn))),
+            opts=region.opts(self),
+        )
+        rule = aws.cloudwatch.EventRule(name, name=rule_name, description=description, event_pattern=pattern,
+                                        opts=region.opts(self))
+        aws.cloudwatch.EventTarget(f"{name}-target", rule=rule.name, arn=target_arn, role_arn=role.arn,
+                                   opts=region.opts(self, depends_on=[policy]))
+        return rule
 
     def _metrics_region(self, name: str, args: AutoFailoverArgs) -> Region:
         """us-east-1 through the stack's provider when one region is us-east-1, else a provider of its own."""
