@@ -7,7 +7,7 @@ One `DynamoRestApi` per API and region builds, all in `args.region`:
                  filled request template, passthrough NEVER) -> IntegrationResponses 200 / 4xx->400 /
                  5xx->500 (the shared error template overrides the final status) + MethodResponses
     per resource: OPTIONS (no auth, MOCK) answering the CORS preflight
-    gateway responses DEFAULT_4XX / DEFAULT_5XX / BAD_REQUEST_BODY: JSON with CORS headers
+    gateway responses DEFAULT_4XX / DEFAULT_5XX: {"code", "message"} JSON (substitution only) with CORS headers
     execution role: exactly the routes' grants, on the region's own table ARNs
     Deployment (redeploys whenever a route, a filled template or the CORS settings change)
     -> Stage "prod" with JSON access logs, INFO execution logs, metrics and throttling
@@ -32,10 +32,10 @@ from components.contract import STAGE
 from components.regions import Region
 from components.route import Route
 from components.routes import (
-    BAD_REQUEST_BODY_TEMPLATE,
     CORS_PREFLIGHT_TEMPLATE,
     DYNAMODB_ERROR_TEMPLATE,
     GATEWAY_ERROR_TEMPLATE,
+    SHARED_TEMPLATES,
     fill_template,
     load_template,
     placeholders,
@@ -153,9 +153,6 @@ def method_request_parameters(route: Route) -> dict[str, bool]:
 
 def route_templates(route: Route) -> tuple[str, ...]:
     return (route.request_template, route.response_template)
-
-
-SHARED_TEMPLATES = (DYNAMODB_ERROR_TEMPLATE, GATEWAY_ERROR_TEMPLATE, BAD_REQUEST_BODY_TEMPLATE, CORS_PREFLIGHT_TEMPLATE)
 
 
 def grants_by_table(routes: Sequence[Route]) -> dict[str, list[str]]:
@@ -525,7 +522,8 @@ class DynamoRestApi(pulumi.ComponentResource):
         for path, methods in sorted(methods_by_path.items()):
             deployed += self._preflight(name, region, api, resource_ids[path], path, methods, origin, templates)
 
-        # Gateway responses: API Gateway's own errors (auth, validation, throttling) as JSON with CORS.
+        # Gateway responses: API Gateway's own errors (auth, validation, throttling...) as JSON with CORS.
+        # The defaults cover every type; API Gateway only substitutes variables in their templates.
         all_methods = ",".join(sorted({r.method for r in routes}) + ["OPTIONS"])
         gateway_headers = {
             f"gatewayresponse.header.{ALLOW_ORIGIN}": origin,
@@ -535,7 +533,6 @@ class DynamoRestApi(pulumi.ComponentResource):
         gateway_responses = {
             "DEFAULT_4XX": (None, GATEWAY_ERROR_TEMPLATE),
             "DEFAULT_5XX": (None, GATEWAY_ERROR_TEMPLATE),
-            "BAD_REQUEST_BODY": ("400", BAD_REQUEST_BODY_TEMPLATE),
         }
         for response_type, (status, template) in gateway_responses.items():
             deployed.append(

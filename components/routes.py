@@ -1,8 +1,10 @@
-"""The routes of the two REST APIs, and the templates they render (components/templates/*.vtl).
+"""The routes of the two REST APIs, and the templates they render (components/templates/).
 
-Every template is a VTL file with `{{placeholder}}` slots for deployment values (table names, the
-app id, the region's writable state); `fill_template` fills them, `template_values` gives the values
-of one region. Caller input and DynamoDB strings are always escaped in the templates themselves.
+Mapping templates are VTL files (`*.vtl`); the gateway response template is `*.subst`, because API
+Gateway does not run VTL on gateway responses, it only substitutes `$context`/`$stageVariables`
+variables. Templates have `{{placeholder}}` slots for deployment values (table names, the app id,
+the region's writable state); `fill_template` fills them, `template_values` gives the values of one
+region. Caller input and DynamoDB strings are always escaped in the templates themselves.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / TEMPLATES_DIR_NAME
 # Shared templates (not tied to one route).
 DYNAMODB_ERROR_TEMPLATE = "dynamodb-error.vtl"
 """Response template of the 4xx/5xx integration responses: DynamoDB errors -> {"code", "message"}."""
-GATEWAY_ERROR_TEMPLATE = "gateway-error.vtl"
-"""Gateway responses DEFAULT_4XX and DEFAULT_5XX."""
-BAD_REQUEST_BODY_TEMPLATE = "gateway-bad-request-body.vtl"
-"""Gateway response BAD_REQUEST_BODY (the body failed the route's model)."""
+GATEWAY_ERROR_TEMPLATE = "gateway-error.subst"
+"""Gateway responses DEFAULT_4XX and DEFAULT_5XX: every error API Gateway itself answers -> {"code", "message"}.
+Substitution only (no VTL); `$context.error.validationErrorString` is left out, as AWS does not say it is
+JSON-escaped (and it holds quotes)."""
 CORS_PREFLIGHT_TEMPLATE = "cors-preflight.request.vtl"
 """Request template of the OPTIONS MOCK integration."""
-SHARED_TEMPLATES = (DYNAMODB_ERROR_TEMPLATE, GATEWAY_ERROR_TEMPLATE, BAD_REQUEST_BODY_TEMPLATE,
-                    CORS_PREFLIGHT_TEMPLATE)
+SHARED_TEMPLATES = (DYNAMODB_ERROR_TEMPLATE, GATEWAY_ERROR_TEMPLATE, CORS_PREFLIGHT_TEMPLATE)
 
 # GET /photos page size, and the cursor's decoded form (contract: photoKey = "<13-digit ms>-<photoId>").
 PHOTOS_PAGE_DEFAULT = 24

@@ -21,7 +21,7 @@ from typing import Any
 
 from components.contract import PROJECT, REGION_ROLES, Out, RegionOut, ui_config
 from harness.program import ROOT, stack_config
-from sandbox.apigw import ExecuteApi
+from sandbox.apigateway import ExecuteApi
 from sandbox.cloud import ACCOUNT, LocalCloud
 from sandbox.credentials import CredentialsBroker
 from sandbox.deploy import Deployment, MotoCloud

@@ -1,6 +1,9 @@
-"""API Gateway-faithful rendering of Velocity mapping templates (see vtl.engine)."""
+"""API Gateway-faithful rendering of Velocity mapping templates (see vtl.engine) and of gateway
+response templates, which API Gateway only substitutes (see vtl.substitution)."""
 
 from vtl.engine import InvalidJsonBodyError, Rendered, build_context, render
-from vtl.java import VtlError, escape_javascript
+from vtl.java import Reading, VtlError, escape_javascript
+from vtl.substitution import substitute
 
-__all__ = ["InvalidJsonBodyError", "Rendered", "VtlError", "build_context", "escape_javascript", "render"]
+__all__ = ["InvalidJsonBodyError", "Reading", "Rendered", "VtlError", "build_context", "escape_javascript", "render",
+           "substitute"]

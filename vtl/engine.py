@@ -10,6 +10,15 @@ Velocity 1.7 on the JVM instead:
 - #set with a null value leaves the variable unchanged, and sets made inside #foreach persist;
 - #foreach over a map iterates its values, and skips anything that is not a collection;
 - a reference right after `#` is interpolated (`photo#$id`, `#${x}`), which airspeed misses.
+
+JSONPath (`$input.path`, `$input.json`) is jsonpath-ng's extended grammar. One rule is our own,
+because jsonpath-ng always answers a list of matches: a *definite* path (only names and single
+indexes, like `$.a.b[0]`) yields the value itself, or null when absent, and any other path (`*`,
+`..`, slices, filters) yields the list of matches, as Jayway JsonPath (API Gateway's) does.
+
+Where API Gateway's runtime types are undocumented (what `$input.path` hands over for a JSON
+number or boolean, whether `$util` functions accept a non-String), `render(reading=...)` picks one
+reading (`vtl.Reading`); templates are tested under every reading.
 """
 
 from __future__ import annotations
@@ -31,9 +40,12 @@ from urllib.parse import quote_plus, unquote_plus
 
 import airspeed
 import airspeed.operators as ops
+from jsonpath_ng import JSONPath
+from jsonpath_ng import jsonpath as jp
+from jsonpath_ng.ext import parse as parse_jsonpath
 
-from vtl import java, jsonpath
-from vtl.java import HostObject, VtlError
+from vtl import java
+from vtl.java import HostObject, Reading, VtlError
 
 _ACTIVE: ContextVar[bool] = ContextVar("vtl_api_gateway_semantics", default=False)
 
@@ -60,9 +72,10 @@ class Input(HostObject):
 
     java_methods = frozenset({"json", "path", "params", "getBody"})
 
-    def __init__(self, body: str, params: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(self, body: str, params: Mapping[str, Mapping[str, str]], reading: Reading = Reading.JAVA) -> None:
         self._body = body
         self._params = {kind: dict(params.get(kind) or {}) for kind in ("path", "querystring", "header")}
+        self._reading = reading
         self._document: Any = None
         self._parsed = False
 
@@ -74,7 +87,7 @@ class Input(HostObject):
             # API Gateway treats an empty payload as an empty JSON object.
             text = self._body if self._body.strip() else "{}"
             try:
-                self._document = java.from_json(json.loads(text))
+                self._document = json.loads(text)
             except ValueError as error:
                 raise InvalidJsonBodyError(f"Could not parse request body into json: {error}") from None
             self._parsed = True
@@ -87,10 +100,10 @@ class Input(HostObject):
         return self.getBody() if name == "body" else None
 
     def json(self, path: str = "$") -> str:
-        return java.to_json(jsonpath.select(self._doc(), java.to_java_string(path)))
+        return java.to_json(select(self._doc(), java.to_java_string(path)))
 
     def path(self, path: str = "$") -> Any:
-        return jsonpath.select(self._doc(), java.to_java_string(path))
+        return java.from_json(select(self._doc(), java.to_java_string(path)), self._reading)
 
     def params(self, name: Any = None) -> Any:
         if name is None:
@@ -112,17 +125,30 @@ class Util(HostObject):
     java_methods = frozenset({"escapeJavaScript", "parseJson", "toJson", "base64Encode", "base64Decode",
                               "urlEncode", "urlDecode"})
 
+    def __init__(self, reading: Reading = Reading.JAVA) -> None:
+        self._reading = reading
+
     def __repr__(self) -> str:
         return "$util"
+
+    def _string(self, name: str, value: Any) -> str:
+        """The String argument of a `$util` function (a Java method taking a String)."""
+        if isinstance(value, str):
+            return value
+        if self._reading is Reading.LENIENT:
+            return java.to_java_string(value)
+        # Velocity 1.7 converts no argument: `escapeJavaScript(String)` does not match a Number.
+        raise VtlError(f"$util.{name}() takes a String, not {java.java_type(value)}: "
+                       f'quote the argument ("$value") or read it as a string')
 
     def escapeJavaScript(self, value: Any) -> str | None:  # noqa: N802 - Java name
         if value is None:
             return None
-        return java.escape_javascript(java.to_java_string(value))
+        return java.escape_javascript(self._string("escapeJavaScript", value))
 
     def parseJson(self, text: Any) -> Any:  # noqa: N802
         try:
-            return java.from_json(json.loads(java.to_java_string(text)))
+            return java.from_json(json.loads(self._string("parseJson", text)), self._reading)
         except ValueError as error:
             raise VtlError(f"parseJson: {error}") from None
 
@@ -132,13 +158,13 @@ class Util(HostObject):
     def base64Encode(self, value: Any) -> str | None:  # noqa: N802
         if value is None:
             return None
-        return base64.b64encode(java.to_java_string(value).encode("utf-8")).decode("ascii")
+        return base64.b64encode(self._string("base64Encode", value).encode("utf-8")).decode("ascii")
 
     def base64Decode(self, value: Any) -> str | None:  # noqa: N802
         if value is None:
             return None
         try:
-            raw = base64.b64decode(java.to_java_string(value), validate=True)
+            raw = base64.b64decode(self._string("base64Decode", value), validate=True)
         except (binascii.Error, ValueError) as error:
             raise VtlError(f"base64Decode: {error}") from None
         return raw.decode("utf-8", errors="replace")
@@ -147,12 +173,46 @@ class Util(HostObject):
         if value is None:
             return None
         # java.net.URLEncoder: keeps A-Z a-z 0-9 . - * _, space -> +, the rest %XX of UTF-8
-        return quote_plus(java.to_java_string(value), safe="*").replace("~", "%7E")
+        return quote_plus(self._string("urlEncode", value), safe="*").replace("~", "%7E")
 
     def urlDecode(self, value: Any) -> str | None:  # noqa: N802
         if value is None:
             return None
-        return unquote_plus(java.to_java_string(value))
+        return unquote_plus(self._string("urlDecode", value))
+
+
+# -- JSONPath -------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _jsonpath(path: str) -> tuple[JSONPath, bool]:
+    """The parsed path and whether it is definite (names and single indexes only)."""
+    try:
+        parsed = parse_jsonpath(path)
+    except Exception as error:  # jsonpath-ng raises bare Exceptions for lexer and parser errors
+        raise VtlError(f"invalid JSONPath {path!r}: {error}") from None
+    return parsed, _definite(parsed)
+
+
+def _definite(node: JSONPath) -> bool:
+    if isinstance(node, (jp.Root, jp.This)):
+        return True
+    if isinstance(node, jp.Child):
+        return _definite(node.left) and _definite(node.right)
+    if isinstance(node, jp.Fields):
+        return len(node.fields) == 1 and node.fields[0] != "*"
+    if isinstance(node, jp.Index):
+        return len(node.indices) == 1
+    return False
+
+
+def select(document: Any, path: str) -> Any:
+    """`path` in `document`: the value of a definite path (None when absent), else the list of matches."""
+    parsed, definite = _jsonpath(path.strip())
+    matches = [match.value for match in parsed.find(document)]
+    if definite:
+        return matches[0] if matches else None
+    return matches
 
 
 # -- $context -------------------------------------------------------------------------------------------------------
@@ -392,18 +452,20 @@ def render(
     params: Mapping[str, Mapping[str, str]] | None = None,
     context: Mapping[str, Any] | None = None,
     stage_variables: Mapping[str, str] | None = None,
+    reading: Reading = Reading.JAVA,
 ) -> Rendered:
     """Render a mapping template as API Gateway would.
 
     `params` is {"path": {}, "querystring": {}, "header": {}}; `context` is merged over API
-    Gateway's $context (requestId, requestTimeEpoch, identity.*, error.* ...). Raises VtlError
-    (InvalidJsonBodyError for a non-JSON payload) where API Gateway would fail the request.
+    Gateway's $context (requestId, requestTimeEpoch, identity.*, error.* ...); `reading` is how
+    JSON scalars and `$util` arguments behave where API Gateway does not document it. Raises
+    VtlError (InvalidJsonBodyError for a non-JSON payload) where API Gateway would fail the request.
     """
     compiled = _compile(template)
     ctx = build_context(context)
     namespace = {
-        "input": Input(body or "", params or {}),
-        "util": Util(),
+        "input": Input(body or "", params or {}, reading),
+        "util": Util(reading),
         "context": ctx,
         "stageVariables": dict(stage_variables or {}),
     }

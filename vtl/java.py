@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 
@@ -29,6 +30,21 @@ class MapEntry:
     def __init__(self, key: Any, value: Any) -> None:
         self.key = key
         self.value = value
+
+
+class Reading(StrEnum):
+    """What a template gets for a JSON number or boolean, and what `$util` accepts: API Gateway does
+    not document either, so the project's templates must render the same meaning under each."""
+
+    JAVA = "java"
+    """Integer/Long for integral numbers, Double otherwise, Boolean (Jayway JsonPath on json-smart);
+    `$util` functions take Strings only (Velocity 1.7 converts no argument). The sandbox's reading."""
+    LENIENT = "lenient"
+    """As JAVA, but `$util` functions call toString() on any argument."""
+    DOUBLE = "double"
+    """Every JSON number a Double: 2048 -> "2048.0", 10485760 -> "1.048576E7"."""
+    STRING = "string"
+    """Numbers and booleans as Strings of their JSON text: 2048 -> "2048", true -> "true"."""
 
 
 class HostObject:
@@ -101,13 +117,38 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-def from_json(value: Any) -> Any:
-    """Mark the arrays of parsed JSON so they render as JSON, as API Gateway's JsonPath results do."""
+def from_json(value: Any, reading: Reading = Reading.JAVA) -> Any:
+    """Parsed JSON as a template sees it: arrays render as JSON (as API Gateway's JsonPath results do),
+    numbers and booleans as `reading` says."""
     if isinstance(value, dict):
-        return {k: from_json(v) for k, v in value.items()}
+        return {k: from_json(v, reading) for k, v in value.items()}
     if isinstance(value, list):
-        return JsonList(from_json(v) for v in value)
+        return JsonList(from_json(v, reading) for v in value)
+    if isinstance(value, (bool, int, float)):
+        if reading is Reading.STRING:
+            return json.dumps(value)
+        if reading is Reading.DOUBLE and is_number(value):
+            return float(value)
     return value
+
+
+def java_type(value: Any) -> str:
+    """The Java class name a value would have in API Gateway's Velocity (for error messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer" if -(2**31) <= value < 2**31 else "Long"
+    if isinstance(value, float):
+        return "Double"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, dict):
+        return "Map"
+    if isinstance(value, list):
+        return "List"
+    return type(value).__name__
 
 
 # -- UTF-16 view (Java's String indexes code units) ----------------------------------------------------
