@@ -1,29 +1,36 @@
 """The API templates build exactly the intended DynamoDB requests and answers, whatever the input.
 
-Every template is filled with sample deployment values and rendered by the project's VTL engine
-(API Gateway semantics); request templates must give valid JSON equal to the intended DynamoDB
-request, response templates the intended API answer. The last tests replay whole flows against
-moto's DynamoDB: what the templates send is accepted, and DynamoDB's real errors map as documented.
+Every mapping template is filled with sample deployment values and rendered by the project's VTL
+engine (API Gateway semantics); request templates must give valid JSON equal to the intended DynamoDB
+request, response templates the intended API answer, under every reading of what API Gateway leaves
+undocumented (`vtl.Reading`). The gateway response template is rendered as API Gateway renders it:
+substitution only. The last tests replay whole flows against moto's DynamoDB: what the templates
+send is accepted, and DynamoDB's real errors map as documented.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import jsonschema
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
 from moto import mock_aws
 
 import vtl
 from components.contract import GALLERY, PHOTO_PREFIX, WRITABLE_STATE, Table
 from components.route import Route
 from components.routes import (
+    GATEWAY_ERROR_TEMPLATE,
     PHOTOS_ROUTES,
     ROUTING_ROUTES,
     SHARED_TEMPLATES,
@@ -62,11 +69,12 @@ TRICKY = [
 
 
 def render(name: str, *, body: Any = None, path: dict | None = None, query: dict | None = None,
-           context: dict | None = None, values: dict | None = None) -> vtl.Rendered:
+           context: dict | None = None, values: dict | None = None,
+           reading: vtl.Reading = vtl.Reading.JAVA) -> vtl.Rendered:
     text = fill_template(load_template(name), values or VALUES)
     raw = body if isinstance(body, str) or body is None else json.dumps(body)
     params = {"path": path or {}, "querystring": query or {}, "header": {"Accept": "application/json"}}
-    return vtl.render(text, body=raw or "", params=params, context={**CONTEXT, **(context or {})})
+    return vtl.render(text, body=raw or "", params=params, context={**CONTEXT, **(context or {})}, reading=reading)
 
 
 def render_json(name: str, **kwargs: Any) -> Any:
@@ -387,31 +395,147 @@ def test_validation_errors_pass_dynamodbs_message_escaped() -> None:
     assert answer == {"code": "BAD_REQUEST", "message": message}
 
 
-@pytest.mark.parametrize("response_type", ["DEFAULT_4XX", "DEFAULT_5XX", "ACCESS_DENIED"])
-def test_gateway_errors_are_json_with_the_response_type(response_type: str) -> None:
-    message = 'User is not authorized to access "this" resource\n'
-    answer = render_json("gateway-error.vtl", context={"error": {"message": message, "responseType": response_type}})
-    assert answer == {"code": response_type, "message": message}
+# -- gateway responses: substitution only, as API Gateway renders them ---------------------------------------------
+
+GATEWAY_TEMPLATES = sorted(p.name for p in Path(TEMPLATES_DIR).glob("*.subst"))
+# Every gateway response type API Gateway has (its own errors), and the two defaults.
+RESPONSE_TYPES = ["ACCESS_DENIED", "API_CONFIGURATION_ERROR", "AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE",
+                  "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX", "EXPIRED_TOKEN",
+                  "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "INVALID_API_KEY", "INVALID_SIGNATURE",
+                  "MISSING_AUTHENTICATION_TOKEN", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE", "RESOURCE_NOT_FOUND",
+                  "THROTTLED", "UNAUTHORIZED", "UNSUPPORTED_MEDIA_TYPE", "WAF_FILTERED"]
+MESSAGES = ["Missing Authentication Token", 'User: arn:aws:sts::1:assumed-role/r/s is not authorized "here"',
+            "The request signature we calculated does not match.\n\nThe Canonical String was\n'GET\n/x'",
+            "Invalid request body", "Too Many Requests", "</script> \\ 😀 $context.requestId #set($x = 1)"]
+# Real validator output holds quotes: it must never land inside a JSON string of the body.
+VALIDATION_ERRORS = ["", '[object has missing required properties (["message"])]',
+                     '[instance value ("paused") not found in enum (possible values: ["active","fenced"])]']
 
 
-def test_bad_request_body_names_the_failed_rule() -> None:
-    details = '[object has missing required properties (["message"])]'
-    answer = render_json("gateway-bad-request-body.vtl", context={"error": {
-        "message": "Invalid request body", "responseType": "BAD_REQUEST_BODY", "validationErrorString": details}})
-    assert answer == {"code": "BAD_REQUEST_BODY", "message": f"Invalid request body: {details}"}
+def substituted(name: str, response_type: str, message: str, validation_error: str = "") -> str:
+    text = fill_template(load_template(name), VALUES)
+    context = {**CONTEXT, "error": {"message": message, "responseType": response_type,
+                                    "validationErrorString": validation_error}}
+    return vtl.substitute(text, context=context, stage_variables={}, params={"header": {"Origin": "https://x"}})
+
+
+def test_the_gateway_response_template_is_the_one_substitution_template() -> None:
+    assert GATEWAY_TEMPLATES == [GATEWAY_ERROR_TEMPLATE]
+
+
+@pytest.mark.parametrize("name", GATEWAY_TEMPLATES)
+@pytest.mark.parametrize("response_type", RESPONSE_TYPES)
+def test_every_gateway_template_is_code_and_message_json_for_every_response_type(name: str, response_type: str) -> None:
+    for message in MESSAGES:
+        for validation_error in VALIDATION_ERRORS:
+            answer = json.loads(substituted(name, response_type, message, validation_error))
+            assert answer == {"code": response_type, "message": message}
+
+
+def test_a_gateway_template_with_a_directive_comes_out_literally_as_on_aws() -> None:
+    vtl_version = ('#set($message = "$context.error.message")\n'
+                   '{"code": "$context.error.responseType", "message": "$util.escapeJavaScript($message)"}')
+    out = vtl.substitute(vtl_version, context={"error": {"message": "Nope", "responseType": "ACCESS_DENIED"}})
+    assert out == '#set($message = "Nope")\n{"code": "ACCESS_DENIED", "message": "$util.escapeJavaScript($message)"}'
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+
+
+# -- every template under every reading of API Gateway's undocumented runtime types -------------------------------
+
+# (template, render arguments): each template with inputs that reach its JSON numbers, booleans and $util calls.
+SAMPLES: list[tuple[str, dict[str, Any]]] = [
+    ("state-get.request.vtl", {"path": {"appId": APP_ID}}),
+    ("state-put.request.vtl", {"body": {"state": "fenced"}, "path": {"appId": APP_ID}}),
+    ("state-put.request.vtl", {"body": {"state": "fenced", "expectedVersion": 7}, "path": {"appId": APP_ID}}),
+    ("state-put.request.vtl", {"body": {"state": "active", "expectedVersion": 10485760}, "path": {"appId": APP_ID}}),
+    ("comments-get.request.vtl", {"path": {"photoId": "p1"}}),
+    ("comments-post.request.vtl", {"body": {"message": "hi", "n": 1, "ok": True}, "path": {"photoId": "p1"}}),
+    ("photos-get.request.vtl", {"query": {"limit": "5"}}),
+    ("photos-get.request.vtl", {"query": {"cursor": base64.urlsafe_b64encode(b"1767225600123-abc").decode()}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 2048, "contentType": "image/png"}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 10485760, "contentType": "image/png"}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 1, "contentType": "image/png", "x": False}}),
+    ("state-get.response.vtl", {"body": {"Item": {"state": {"S": "active"}, "version": {"N": "3"},
+                                                  "flag": {"BOOL": True}}}}),
+    ("state-get.response.vtl", {"body": {}}),
+    ("state-put.response.vtl", {"body": {"Attributes": {"state": {"S": "active"}, "version": {"N": "4"}}}}),
+    ("comments-get.response.vtl", {"body": {"Items": [comment_item(1, "m")], "Count": 1, "ScannedCount": 1}}),
+    ("comments-post.response.vtl", {"body": {}, "path": {"photoId": "p1"}}),
+    ("photos-get.response.vtl", {"body": {"Items": [photo_item(1)], "Count": 1, "LastEvaluatedKey": {
+        "gallery": {"S": GALLERY}, "photoKey": {"S": "1767225600123-id1"}}}}),
+    ("photos-post.response.vtl", {"body": {}}),
+    ("dynamodb-error.vtl", {"body": {"__type": DDB + "TransactionCanceledException", "message": "x",
+                                     "CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]}}),
+    ("dynamodb-error.vtl", {"body": {"__type": "com.amazon.coral.validate#ValidationException", "message": "m"},
+                            "query": {"limit": "0"}, "context": {"resourcePath": "/photos"}}),
+    ("dynamodb-error.vtl", {"body": {"__type": DDB + "ProvisionedThroughputExceededException", "retryable": True,
+                                     "capacity": 5}}),
+    ("cors-preflight.request.vtl", {}),
+]
+DYNAMODB_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+ACTIONS = {r.request_template: r.action for r in (*ROUTING_ROUTES, *PHOTOS_ROUTES)}
+DYNAMODB_MODEL = botocore.session.get_session().get_service_model("dynamodb")
+
+
+def meaning(value: Any) -> Any:
+    """A rendered JSON document with every DynamoDB number (N, NS) as a Decimal: "2048.0" means 2048."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "N" and isinstance(item, str):
+                assert DYNAMODB_NUMBER.fullmatch(item), f"not a DynamoDB number: {item!r}"
+                out[key] = Decimal(item)
+            elif key == "NS" and isinstance(item, list):
+                out[key] = sorted(meaning({"N": n})["N"] for n in item)
+            else:
+                out[key] = meaning(item)
+        return out
+    if isinstance(value, list):
+        return [meaning(v) for v in value]
+    return value
+
+
+def test_every_template_has_a_sample() -> None:
+    mapping_templates = {p.name for p in Path(TEMPLATES_DIR).glob("*.vtl")}
+    assert {name for name, _ in SAMPLES} == mapping_templates
+
+
+@pytest.mark.parametrize(("name", "kwargs"), SAMPLES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SAMPLES)])
+def test_every_template_means_the_same_under_every_reading(name: str, kwargs: dict[str, Any]) -> None:
+    """Integer/Long, Double or String for JSON numbers, Boolean or String for booleans, `$util` strict or lenient:
+    the same DynamoDB request (valid for its action) or the same API answer and status."""
+    renders = {reading: render(name, reading=reading, **kwargs) for reading in vtl.Reading}
+    baseline = renders[vtl.Reading.JAVA]
+    for reading, rendered in renders.items():
+        assert meaning(json.loads(rendered.text)) == meaning(json.loads(baseline.text)), reading
+        assert (rendered.status_override, rendered.header_overrides) == (baseline.status_override,
+                                                                         baseline.header_overrides), reading
+        if name in ACTIONS:
+            shape = DYNAMODB_MODEL.operation_model(ACTIONS[name]).input_shape
+            report = ParamValidator().validate(json.loads(rendered.text), shape)
+            assert not report.has_errors(), f"{reading}: {report.generate_report()}"
+
+
+def test_the_photo_size_is_a_dynamodb_number_under_every_reading() -> None:
+    sizes = {reading: render_json("photos-post.request.vtl", reading=reading,
+                                  body={"photoId": "p", "size": 10485760, "contentType": "image/png"})
+             ["TransactItems"][1]["Put"]["Item"]["size"]["N"] for reading in vtl.Reading}
+    assert sizes == {vtl.Reading.JAVA: "10485760", vtl.Reading.LENIENT: "10485760",
+                     vtl.Reading.DOUBLE: "1.048576E7", vtl.Reading.STRING: "10485760"}
 
 
 # -- the route tables and the template files ---------------------------------------------------------------------
 
 
 def test_every_template_file_is_used_and_every_used_template_exists() -> None:
-    on_disk = {p.name for p in Path(TEMPLATES_DIR).glob("*.vtl")}
+    on_disk = {p.name for p in Path(TEMPLATES_DIR).iterdir() if p.is_file()}
     used = route_templates(ROUTING_ROUTES) | route_templates(PHOTOS_ROUTES) | set(SHARED_TEMPLATES)
     assert on_disk == used
 
 
 def test_every_placeholder_has_a_value_in_template_values() -> None:
-    for name in (p.name for p in Path(TEMPLATES_DIR).glob("*.vtl")):
+    for name in (p.name for p in Path(TEMPLATES_DIR).iterdir() if p.is_file()):
         assert placeholders(load_template(name)) <= set(VALUES), name
 
 

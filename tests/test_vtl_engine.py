@@ -8,7 +8,7 @@ import airspeed
 import pytest
 
 import vtl
-from vtl import InvalidJsonBodyError, VtlError, escape_javascript, render
+from vtl import InvalidJsonBodyError, Reading, VtlError, escape_javascript, render, substitute
 
 UNDO_QUOTE = """.replaceAll("\\\\'", "'")"""  # the real templates' `.replaceAll("\\'", "'")`
 
@@ -47,12 +47,17 @@ def test_escaped_string_with_quote_undone_is_valid_json_for_any_input() -> None:
     assert json.loads(text(template, body=json.dumps({"v": nasty}))) == {"v": nasty}
 
 
-def test_escape_javascript_renders_non_strings_through_tostring_and_null_as_empty() -> None:
+def test_util_string_functions_take_strings_only_unless_the_reading_is_lenient() -> None:
     body = json.dumps({"n": 42, "b": True, "m": {"a": "x"}})
-    out = text("$util.escapeJavaScript($input.path('$.n'))|$util.escapeJavaScript($input.path('$.b'))|"
-               "$util.escapeJavaScript($input.path('$.m'))|$util.escapeJavaScript($input.path('$.missing'))",
-               body=body)
-    assert out == "42|true|{a=x}|"
+    for name in ("n", "b", "m"):
+        for reading in (Reading.JAVA, Reading.DOUBLE):
+            with pytest.raises(VtlError, match="takes a String"):
+                render(f"$util.escapeJavaScript($input.path('$.{name}'))", body=body, reading=reading)
+    template = ("$util.escapeJavaScript($input.path('$.n'))|$util.escapeJavaScript($input.path('$.b'))|"
+                "$util.escapeJavaScript($input.path('$.m'))|$util.escapeJavaScript($input.path('$.missing'))")
+    assert text(template, body=body, reading=Reading.LENIENT) == "42|true|{a=x}|"
+    assert text(template.replace("$.m", "$.n"), body=body, reading=Reading.STRING) == "42|true|42|"
+    assert text('$util.escapeJavaScript("$input.path(\'$.n\')")', body=body) == "42"  # quoted: a String
 
 
 # -- $input -------------------------------------------------------------------------------------------------------
@@ -82,6 +87,33 @@ def test_input_json_and_path_select_with_jsonpath() -> None:
     assert text("$input.path(\"$['key with space']\")", body=body) == "k"
     assert text("$input.json('$.list[*].n')", body=body) == "[1,2]"
     assert text("[$input.path('$.nope')] $input.json('$.nope')", body=body) == "[] null"
+
+
+def test_jsonpath_filters_slices_negative_indexes_and_paths_without_root() -> None:
+    body = json.dumps({"list": [{"n": 1}, {"n": 2}, {"n": 3}], "a": {"b": "c"}})
+    assert text("$input.json('$.list[?(@.n > 1)].n')", body=body) == "[2,3]"
+    assert text("$input.json('$.list[0:2]')", body=body) == '[{"n":1},{"n":2}]'
+    assert text("$input.path('$.list[-1].n')", body=body) == "3"
+    assert text("$input.path('a.b')", body=body) == "c"  # Jayway reads a path without `$` from the root
+    assert text("$input.path('$..n').size()", body=body) == "3"
+    with pytest.raises(VtlError, match="invalid JSONPath"):
+        render("$input.path('$.[[')", body=body)
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (Reading.JAVA, "2048|10485760|2.5|true|2049|2048"),
+        (Reading.LENIENT, "2048|10485760|2.5|true|2049|2048"),
+        (Reading.DOUBLE, "2048.0|1.048576E7|2.5|true|2049.0|2048"),
+        (Reading.STRING, "2048|10485760|2.5|true|20481|2048"),  # String + 1 concatenates
+    ],
+)
+def test_json_numbers_and_booleans_under_each_reading(reading: Reading, expected: str) -> None:
+    body = json.dumps({"i": 2048, "big": 10485760, "f": 2.5, "b": True})
+    template = ("$input.path('$.i')|$input.path('$.big')|$input.path('$.f')|$input.path('$.b')|"
+                "#set($n = $input.path('$.i') + 1)$n|$input.json('$.i')")
+    assert text(template, body=body, reading=reading) == expected
 
 
 def test_maps_render_like_java_and_json_arrays_like_json() -> None:
@@ -241,6 +273,33 @@ def test_util_base64_url_and_json_helpers() -> None:
     template = "$util.base64Encode('héllo')|$util.base64Decode('aMOpbGxv')|$util.urlEncode('a b&c=d/é~*')|" \
                "$util.urlDecode('a+b%26c')|$util.parseJson('{\"a\": [1]}').a.get(0)|$util.toJson($input.path('$'))"
     assert text(template, body='{"k": "v"}') == "aMOpbGxv|héllo|a+b%26c%3Dd%2F%C3%A9%7E*|a b&c|1|{\"k\":\"v\"}"
+
+
+# -- gateway responses: substitution only -----------------------------------------------------------------------
+
+
+def test_substitution_replaces_context_stage_variables_and_request_parameters() -> None:
+    out = substitute('$context.error.responseType ${context.stage} $stageVariables.v [$stageVariables.none] '
+                     '$method.request.header.x-trace $method.request.querystring.q $method.request.path.id',
+                     context={"stage": "prod", "error": {"responseType": "THROTTLED"}}, stage_variables={"v": "1"},
+                     params={"header": {"X-Trace": "t"}, "querystring": {"q": "a b"}, "path": {"id": "7"}})
+    assert out == "THROTTLED prod 1 [] t a b 7"
+
+
+def test_substitution_leaves_directives_comments_util_and_unknown_references_as_written() -> None:
+    template = ('## a comment\n#set($x = "$context.stage")\n#if($x)yes#end $util.escapeJavaScript($x) '
+                '$input.path(\'$.a\') $!context.stage $context.nothing $context.identity $x.y')
+    assert substitute(template, context={"stage": "prod"}) == (
+        '## a comment\n#set($x = "prod")\n#if($x)yes#end $util.escapeJavaScript($x) '
+        '$input.path(\'$.a\') $!context.stage $context.nothing $context.identity $x.y')
+
+
+@pytest.mark.parametrize("message", ['plain', 'with "quotes" and \\ backslash', "line\nbreak\ttab", "emoji 😀 é",
+                                     "</script>", "$context.stage #set($x = 1)"])
+def test_message_string_is_one_json_string_whatever_the_message(message: str) -> None:
+    out = substitute('{"message": $context.error.messageString, "raw": "$context.stage"}',
+                     context={"stage": "prod", "error": {"message": message}})
+    assert json.loads(out) == {"message": message, "raw": "prod"}
 
 
 def test_engine_semantics_do_not_leak_into_other_airspeed_users() -> None:
