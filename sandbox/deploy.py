@@ -506,4 +506,31 @@ def _stage(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     }
 
 
+# Method settings API Gateway enforces at runtime (throttling); the rest is stored as declared.
+_METHOD_SETTINGS = {"throttlingRateLimit": "throttling/rateLimit", "throttlingBurstLimit": "throttling/burstLimit",
+                    "metricsEnabled": "metrics/enabled", "loggingLevel": "logging/loglevel",
+                    "dataTraceEnabled": "logging/dataTrace"}
+
+
+@handles("aws:apigateway/methodSettings:MethodSettings")
+def _method_settings(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
+    """The stage's method settings (execute-api throttles by them). Undeclared throttling is -1 (none),
+    as in AWS: moto would otherwise fill in limits of its own."""
+    i = reg.inputs
+    declared = {"throttlingRateLimit": -1, "throttlingBurstLimit": -1, **(i.get("settings") or {})}
+    operations = [{"op": "replace", "path": f"/{i['methodPath']}/{path}", "value": _patch_value(declared[key])}
+                  for key, path in _METHOD_SETTINGS.items() if key in declared]
+    _apigw(cloud, reg).update_stage(restApiId=i["restApi"], stageName=i["stageName"], patchOperations=operations)
+    return {"id": f"{i['restApi']}-{i['stageName']}-{i['methodPath']}"}
+
+
+def _patch_value(value: Any) -> str:
+    """A setting as API Gateway's patch operations spell it (mock inputs give numbers as floats: 100.0 -> "100")."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 DEPLOYED = sorted(HANDLERS)

@@ -48,6 +48,8 @@ from vtl import java
 from vtl.java import HostObject, Reading, VtlError
 
 _ACTIVE: ContextVar[bool] = ContextVar("vtl_api_gateway_semantics", default=False)
+# The versions whose internals `_install` replaces and whose AST `_definite` reads: re-check both on an upgrade.
+CHECKED_VERSIONS = {"airspeed-ext": "0.6.9", "jsonpath-ng": "1.16.0"}
 
 
 class InvalidJsonBodyError(VtlError):

@@ -109,8 +109,8 @@ def test_comment_messages_round_trip_unchanged(user: AppUser, name: str) -> None
 def test_a_1001_character_comment_is_400_and_not_stored(user: AppUser) -> None:
     photo = new_photo_id("long-")
     answer = user.api("POST", "primary", f"/comments/{photo}", {"message": "x" * 1001})
-    assert answer.status == 400
-    assert "1001" in answer.body["message"] or "maxLength" in answer.body["message"]
+    # API Gateway's own message: the validator's details are not JSON-safe in a gateway response template.
+    assert (answer.status, answer.body) == (400, {"code": "BAD_REQUEST_BODY", "message": "Invalid request body"})
     assert user.comments("primary", photo) == []
 
 
