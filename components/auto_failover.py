@@ -60,7 +60,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table
-from components.regions import Region, RegionPair
+from components.regions import Region, RegionPair, region_named
 
 ROUTE53_METRICS_REGION = "us-east-1"  # the only region where Route 53 publishes health-check metrics
 UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
@@ -518,13 +518,5 @@ class AutoFailover(pulumi.ComponentResource):
 
     def _metrics_region(self, name: str, args: AutoFailoverArgs) -> Region:
         """us-east-1 through the stack's provider when one region is us-east-1, else a provider of its own."""
-        for region in args.regions:
-            if region.name == ROUTE53_METRICS_REGION:
-                return region
-        provider = aws.Provider(
-            f"{name}-{ROUTE53_METRICS_REGION}",
-            region=ROUTE53_METRICS_REGION,
-            default_tags=aws.ProviderDefaultTagsArgs(tags={**args.tags, "region-role": "route53-metrics"}),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return Region(role="route53-metrics", name=ROUTE53_METRICS_REGION, provider=provider)
+        return region_named(args.regions, ROUTE53_METRICS_REGION, resource_name=f"{name}-{ROUTE53_METRICS_REGION}",
+                            role="route53-metrics", tags=args.tags, parent=self)

@@ -40,6 +40,7 @@ from components.routes import (
     load_template,
     placeholders,
 )
+from components.settings import LOG_RETENTION_DAYS
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
 CLOUDWATCH_PUSH_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -66,9 +67,6 @@ ALLOW_METHODS = "Access-Control-Allow-Methods"
 ALLOW_HEADERS = "Access-Control-Allow-Headers"
 MAX_AGE = "Access-Control-Max-Age"
 
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                      3288, 3653)
 
 # Access log line: one JSON object per request (messageString is already a quoted JSON string).
 ACCESS_LOG_FORMAT = (
