@@ -117,6 +117,13 @@ def s3_key_grant(
     }
 
 
+def check_region_keys(label: str, keys: Mapping[str, Any] | None, regions: RegionPair) -> None:
+    """A component's `kms_key_arns` argument: None, or one key per region role (ValueError naming `label`)."""
+    if keys is not None and set(keys) != {region.role for region in regions}:
+        raise ValueError(f"{label} needs one key per region role ({', '.join(r.role for r in regions)}), "
+                         f"got {sorted(keys)}")
+
+
 def ops_key_statements(account_id: pulumi.Input[str], log_group_patterns: Sequence[str]) -> StatementsFor:
     """The ops key's service statements in each region: the stack's log groups there, and the alarms."""
 
