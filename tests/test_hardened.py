@@ -63,6 +63,12 @@ def hardened() -> ProgramRun:
     return run_with(siteDomain=DOMAIN, siteCertificateArn=CERTIFICATE)
 
 
+@pytest.fixture(scope="module")
+def tuned() -> ProgramRun:
+    """Pulumi.prod.yaml with the hardened profile's numbers changed, and nothing retained (a staging stack)."""
+    return run_with(wafRateLimit="500", logRetentionDays="90", noncurrentVersionDays="7", retainData="false")
+
+
 # -- reading a run ------------------------------------------------------------------------------------------------
 def one(run: ProgramRun, type_: str, name: str) -> Registration:
     found = [r for r in run.of_type(type_) if r.name == name]
@@ -250,9 +256,8 @@ def test_cloudfront_is_protected_by_a_cloudfront_scope_web_acl_made_in_us_east_1
     assert [a for a in hardened.of_type(WEB_ACL_ASSOCIATION) if a.inputs["webAclArn"] == acl.outputs["arn"]] == []
 
 
-def test_web_acls_rate_limit_each_client_ip_first_then_block_what_the_managed_rules_label(run_config):
-    run = run_config(wafRateLimit="500")
-    for acl in run.of_type(WEB_ACL):
+def test_web_acls_rate_limit_each_client_ip_first_then_block_what_the_managed_rules_label(tuned):
+    for acl in tuned.of_type(WEB_ACL):
         assert acl.inputs["defaultAction"] == {"allow": {}}
         rules = sorted(acl.inputs["rules"], key=lambda r: r["priority"])
         assert [r["name"] for r in rules] == [
@@ -414,11 +419,10 @@ def test_alarm_topics_encrypt_with_the_ops_key_of_their_region(hardened):
         assert topic.inputs["kmsMasterKeyId"] == key_arn(hardened, "ops", topic.region)
 
 
-def test_the_data_key_outlives_a_destroy_that_keeps_the_data_and_not_otherwise(hardened, run_config):
+def test_the_data_key_outlives_a_destroy_that_keeps_the_data_and_not_otherwise(hardened, tuned):
     for key in (*hardened.of_type(KEY), *hardened.of_type(REPLICA_KEY)):
         assert key.options["retain_on_delete"] is key.name.startswith("data-key"), key.name
-    dev = run_config(retainData="false")
-    assert not any(k.options["retain_on_delete"] for k in (*dev.of_type(KEY), *dev.of_type(REPLICA_KEY)))
+    assert not any(k.options["retain_on_delete"] for k in (*tuned.of_type(KEY), *tuned.of_type(REPLICA_KEY)))
 
 
 def test_baseline_uses_no_customer_managed_key(baseline):
@@ -431,9 +435,8 @@ def test_baseline_uses_no_customer_managed_key(baseline):
 
 
 # -- logs and tracing ---------------------------------------------------------------------------------------------
-def test_logs_are_kept_a_year_in_prod_a_month_in_baseline_or_as_configured(hardened, baseline, run_config):
-    ninety = run_config(logRetentionDays="90")
-    for run, days in ((hardened, 365), (baseline, 30), (ninety, 90)):
+def test_logs_are_kept_a_year_in_prod_a_month_in_baseline_or_as_configured(hardened, baseline, tuned):
+    for run, days in ((hardened, 365), (baseline, 30), (tuned, 90)):
         assert {g.inputs["retentionInDays"] for g in run.of_type(LOG_GROUP)} == {float(days)}
         for region in REGIONS.values():
             for lifecycle in configuring(run, LIFECYCLE, bucket_named(run, "logs", region)):
@@ -525,7 +528,7 @@ def test_baseline_has_no_web_acl_no_log_bucket_and_no_extra_provider(baseline):
 
 
 # -- always on: site versions and bucket events --------------------------------------------------------------------
-def test_site_buckets_are_versioned_and_their_old_versions_expire(baseline, run_config):
+def test_site_buckets_are_versioned_and_their_old_versions_expire(baseline, tuned):
     for region in REGIONS.values():
         name = bucket_named(baseline, "site", region)
         (versioning,) = configuring(baseline, VERSIONING, name)
@@ -535,9 +538,9 @@ def test_site_buckets_are_versioned_and_their_old_versions_expire(baseline, run_
         (rule,) = lifecycle.inputs["rules"]
         assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30.0}
         assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
-    short = run_config(securityProfile="baseline", noncurrentVersionDays="7")
-    assert {r.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"]
-            for r in short.of_type(LIFECYCLE)} == {7.0}
+    for region in REGIONS.values():
+        (lifecycle,) = configuring(tuned, LIFECYCLE, bucket_named(tuned, "site", region))
+        assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"] == {"noncurrentDays": 7.0}
 
 
 def test_every_bucket_sends_its_events_to_eventbridge(hardened):
