@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -32,14 +33,13 @@ MANAGED_GROUPS = (
     ("aws-common-rule-set", "AWSManagedRulesCommonRuleSet", "awswaf:managed:aws:core-rule-set:"),
     ("aws-known-bad-inputs", "AWSManagedRulesKnownBadInputsRuleSet", "awswaf:managed:aws:known-bad-inputs:"),
 )
-# Custom response bodies: key -> (status, body). The bodies are the APIs' error shape.
-BLOCKED = "blocked"
-THROTTLED = "throttled"
+# Custom responses: key -> (status, body), the APIs' error shape. Defined once in waf-responses.json, which the web
+# app's tests read too (webapp/src/api.test.ts).
+RESPONSES_FILE = Path(__file__).resolve().parent / "waf-responses.json"
 RESPONSES: dict[str, tuple[int, dict[str, str]]] = {
-    BLOCKED: (403, {"code": "FORBIDDEN", "message": "The request was blocked by the web application firewall."}),
-    THROTTLED: (429, {"code": "THROTTLED",
-                      "message": "Too many requests from your network; try again in a few minutes."}),
+    key: (answer["status"], answer["body"]) for key, answer in json.loads(RESPONSES_FILE.read_text()).items()
 }
+BLOCKED, THROTTLED = "blocked", "throttled"
 SCOPES = ("REGIONAL", "CLOUDFRONT")
 
 
