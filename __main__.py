@@ -16,6 +16,7 @@ logs (accessLogs), X-Ray (xrayTracing) and the log retention (logRetentionDays).
 """
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -48,30 +49,19 @@ edge = (
 )
 
 # Hardened: customer managed keys, one per purpose (components/kms.py); the site's own comes with the site.
+def stack_key(purpose: str, encrypts: str, **options: Any) -> MultiRegionKey:
+    """A multi-Region key of the stack named after its purpose."""
+    return MultiRegionKey(f"{purpose}-key", MultiRegionKeyArgs(
+        prefix=settings.prefix, purpose=purpose, description=f"{settings.prefix} {encrypts}", regions=regions,
+        account_id=account_id, **options))
+
+
 data_key = ops_key = None
 if settings.kms_enabled:
-    data_key = MultiRegionKey(
-        "data-key",
-        MultiRegionKeyArgs(
-            prefix=settings.prefix,
-            purpose="data",
-            description=f"{settings.prefix} tables and photo buckets",
-            regions=regions,
-            account_id=account_id,
-            retain=settings.retain_data,  # retained tables and photos stay readable
-        ),
-    )
-    ops_key = MultiRegionKey(
-        "ops-key",
-        MultiRegionKeyArgs(
-            prefix=settings.prefix,
-            purpose="ops",
-            description=f"{settings.prefix} log groups and alarm topics",
-            regions=regions,
-            account_id=account_id,
-            service_statements=ops_key_statements(account_id, log_group_patterns(settings.prefix)),
-        ),
-    )
+    # Retained with the data it protects: retained tables and photos stay readable.
+    data_key = stack_key("data", "tables and photo buckets", retain=settings.retain_data)
+    ops_key = stack_key("ops", "log groups and alarm topics",
+                        service_statements=ops_key_statements(account_id, log_group_patterns(settings.prefix)))
 
 
 def waf(
