@@ -32,10 +32,12 @@ from components.monitoring import AlarmThresholds, Monitoring, MonitoringArgs, W
 from components.object_store import ObjectStore, ObjectStoreArgs
 from components.operator import OperatorAccess, OperatorAccessArgs
 from components.regions import EDGE_REGION, Region, create_region_pair, region_named
-from components.rest_api import ApiGatewayAccount, DynamoRestApi, DynamoRestApiArgs, log_group_patterns
+from components.rest_api import ApiGatewayAccount, DynamoRestApi, DynamoRestApiArgs
+from components.rest_api import log_group_patterns as api_log_groups
 from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES, template_values
 from components.settings import settings_from_pulumi
 from components.waf import WebAcl, WebAclArgs
+from components.waf import log_group_patterns as waf_log_groups
 from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs
 
 settings = settings_from_pulumi()
@@ -60,8 +62,13 @@ data_key = ops_key = None
 if settings.kms_enabled:
     # Retained with the data it protects: retained tables and photos stay readable.
     data_key = stack_key("data", "tables and photo buckets", retain=settings.retain_data)
-    ops_key = stack_key("ops", "log groups and alarm topics",
-                        service_statements=ops_key_statements(account_id, log_group_patterns(settings.prefix)))
+    ops_key = stack_key(
+        "ops", "log groups and alarm topics",
+        service_statements=ops_key_statements(
+            account_id, [*api_log_groups(settings.prefix), *waf_log_groups(settings.prefix)]),
+        # CloudFront's web ACL logs where the ACL lives, us-east-1: one more replica when it is not one of the pair.
+        extra_regions=[edge] if edge and edge.role == "edge" and settings.waf_enabled else [],
+    )
 
 
 def waf(
@@ -79,6 +86,8 @@ def waf(
             scope=scope,
             region=region,
             rate_limit=settings.waf_rate_limit,
+            log_retention_days=settings.log_retention_days,
+            log_kms_key_arn=ops_key.arn_in(region) if ops_key else None,
             cors_origin=cors_origin,
             associated_arns=associated_arns or {},
         ),

@@ -155,12 +155,15 @@ class MultiRegionKeyArgs:
     """Region -> the key policy statements for services in that region; default none (account delegation only)."""
     retain: bool = False
     """Keep the keys on `pulumi destroy` (they protect retained data); default False."""
+    extra_regions: Sequence[Region] = ()
+    """More replicas, e.g. us-east-1 for CloudFront's web ACL logs when it is not one of the pair; default none."""
 
 
 class MultiRegionKey(pulumi.ComponentResource):
     """A multi-Region customer managed key: primary, replica, one alias and one key policy per region."""
 
-    arns: dict[str, pulumi.Output[str]]  # region role -> that region's key ARN
+    arns: dict[str, pulumi.Output[str]]  # region role -> that region's key ARN, for the pair's two regions
+    extra_arns: dict[str, pulumi.Output[str]]  # the same for `extra_regions`
     key_ids: dict[str, pulumi.Output[str]]
     primary_key: aws.kms.Key
     replica_key: aws.kms.ReplicaKey
@@ -197,8 +200,18 @@ class MultiRegionKey(pulumi.ComponentResource):
             policy=policy(secondary),
             opts=secondary.opts(self, retain_on_delete=args.retain),
         )
-        keys = {primary.role: self.primary_key, secondary.role: self.replica_key}
-        for region in args.regions:
+        keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {primary.role: self.primary_key,
+                                                             secondary.role: self.replica_key}
+        for region in args.extra_regions:
+            keys[region.role] = aws.kms.ReplicaKey(
+                f"{name}-{region.role}",
+                primary_key_arn=self.primary_key.arn,
+                description=args.description,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                policy=policy(region),
+                opts=region.opts(self, retain_on_delete=args.retain),
+            )
+        for region in (*args.regions, *args.extra_regions):
             aws.kms.Alias(
                 f"{name}-{region.role}-alias",
                 name=f"alias/{args.prefix}-{args.purpose}",
@@ -206,10 +219,12 @@ class MultiRegionKey(pulumi.ComponentResource):
                 opts=region.opts(self),
             )
 
-        self.arns = {role: key.arn for role, key in keys.items()}
+        pair = {region.role for region in args.regions}
+        self.arns = {role: key.arn for role, key in keys.items() if role in pair}
+        self.extra_arns = {role: key.arn for role, key in keys.items() if role not in pair}
         self.key_ids = {role: key.key_id for role, key in keys.items()}
         self.register_outputs({"arns": self.arns})
 
     def arn_in(self, region: Region) -> pulumi.Output[str]:
         """The key's ARN in `region` (the primary's or the replica's)."""
-        return self.arns[region.role]
+        return {**self.arns, **self.extra_arns}[region.role]

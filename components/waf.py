@@ -12,6 +12,10 @@ Labels, not the groups' own block action, decide: a managed rule's own block ans
 the label rule answers with the JSON error body every API answer has ({"code", "message"}, what the web app's
 api.ts reads) and, for the APIs, the CORS origin so the browser lets the app read it. Matching the groups' whole
 label namespaces keeps every rule AWS adds to them blocking.
+
+Every request the ACL sees is logged to the CloudWatch Logs group `aws-waf-logs-<acl name>` (AWS WAF logs only to
+groups named so) in the ACL's region, kept and encrypted like the stack's other logs; the SigV4 `authorization`
+and `x-amz-security-token` headers (a signed-in user's temporary credentials) are redacted from the records.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.regions import EDGE_REGION, Region
-from components.settings import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN
+from components.settings import LOG_RETENTION_DAYS, WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN
 
 RATE_WINDOW_SECONDS = 300
 # (rule name, managed rule group, its label namespace)
@@ -41,6 +45,17 @@ RESPONSES: dict[str, tuple[int, dict[str, str]]] = {
 }
 BLOCKED, THROTTLED = "blocked", "throttled"
 SCOPES = ("REGIONAL", "CLOUDFRONT")
+LOG_GROUP_PREFIX = "aws-waf-logs-"
+REDACTED_HEADERS = ("authorization", "x-amz-security-token")
+
+
+def log_group_name(acl_name: str) -> str:
+    return f"{LOG_GROUP_PREFIX}{acl_name}"
+
+
+def log_group_patterns(acl_name_prefix: str) -> list[str]:
+    """Names (with *) of the log groups of every web ACL whose name starts with `acl_name_prefix`."""
+    return [log_group_name(f"{acl_name_prefix}*")]
 
 
 @dataclass
@@ -55,6 +70,10 @@ class WebAclArgs:
     """Requests one client IP may send in 5 minutes before 429; default 2000."""
     cors_origin: pulumi.Input[str] | None = None
     """Origin sent as Access-Control-Allow-Origin with the blocked answers (the APIs' CORS origin); default None."""
+    log_retention_days: int = 30
+    """Retention of the ACL's log group, a CloudWatch Logs period; default 30."""
+    log_kms_key_arn: pulumi.Input[str] | None = None
+    """Customer managed key (of the ACL's region) encrypting its log group; default None."""
     associated_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """REGIONAL only: label (a resource-name fragment) -> ARN of an API stage to protect; default none (a
     distribution names its ACL itself)."""
@@ -74,6 +93,9 @@ def _validate(args: WebAclArgs) -> None:
         raise ValueError(f"WebAclArgs.region must be {EDGE_REGION} for a CLOUDFRONT web ACL, got {args.region.name}")
     if args.scope == "CLOUDFRONT" and args.associated_arns:
         raise ValueError("WebAclArgs.associated_arns is for REGIONAL web ACLs: a distribution names its ACL itself")
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"WebAclArgs.log_retention_days must be a CloudWatch Logs period, "
+                         f"got {args.log_retention_days}")
     if not WAF_RATE_LIMIT_MIN <= args.rate_limit <= WAF_RATE_LIMIT_MAX:
         raise ValueError(
             f"WebAclArgs.rate_limit must be between {WAF_RATE_LIMIT_MIN} and {WAF_RATE_LIMIT_MAX}, "
@@ -86,6 +108,7 @@ class WebAcl(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
     web_acl: aws.wafv2.WebAcl
+    log_group: aws.cloudwatch.LogGroup
     associations: list[aws.wafv2.WebAclAssociation]
 
     def __init__(self, name: str, args: WebAclArgs, opts: pulumi.ResourceOptions | None = None):
@@ -178,5 +201,24 @@ class WebAcl(pulumi.ComponentResource):
             )
             for label, arn in sorted(args.associated_arns.items())
         ]
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=log_group_name(args.acl_name),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
+            opts=args.region.opts(self),
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[self.log_group.arn],
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+                )
+                for header in REDACTED_HEADERS
+            ],
+            opts=args.region.opts(self),
+        )
         self.arn = self.web_acl.arn
         self.register_outputs({"arn": self.arn})

@@ -49,6 +49,7 @@ STAGE = "aws:apigateway/stage:Stage"
 METHOD = "aws:apigateway/method:Method"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
@@ -154,6 +155,9 @@ CONTROLS: dict[str, Callable[[ProgramRun], bool]] = {
     "CKV_AWS_68 WAF on CloudFront": lambda run: cloudfront_acl(run) is not None,
     "CKV2_AWS_47 the managed rules covering Log4j on CloudFront": lambda run: (acl := cloudfront_acl(run)) is not None
     and "AWSManagedRulesKnownBadInputsRuleSet" in json.dumps(acl.inputs["rules"]),
+    "CKV2_AWS_31 every web ACL logs": lambda run: bool(run.of_type(WEB_ACL)) and {
+        c.inputs["resourceArn"] for c in run.of_type(WEB_ACL_LOGGING)} == {a.outputs["arn"] for a in run.of_type(
+            WEB_ACL)},
     "CKV_AWS_119 tables encrypted with a customer managed key": lambda run: all(
         t.inputs["serverSideEncryption"].get("kmsKeyArn") for t in run.of_type(TABLE)),
     "CKV_AWS_271 table replicas encrypted with a customer managed key": lambda run: all(
@@ -256,6 +260,19 @@ def test_cloudfront_is_protected_by_a_cloudfront_scope_web_acl_made_in_us_east_1
     assert [a for a in hardened.of_type(WEB_ACL_ASSOCIATION) if a.inputs["webAclArn"] == acl.outputs["arn"]] == []
 
 
+def test_web_acls_log_to_their_own_encrypted_log_group_without_the_callers_credentials(hardened):
+    for acl in hardened.of_type(WEB_ACL):
+        (logging,) = [c for c in hardened.of_type(WEB_ACL_LOGGING) if c.inputs["resourceArn"] == acl.outputs["arn"]]
+        destinations = logging.inputs["logDestinationConfigs"]
+        (group,) = [g for g in hardened.of_type(LOG_GROUP) if g.outputs["arn"] in destinations]
+        assert group.region == acl.region == logging.region
+        assert group.inputs["name"] == f"aws-waf-logs-{acl.inputs['name']}"  # WAF logs only to groups named so
+        assert (group.inputs["retentionInDays"], group.inputs["kmsKeyId"]) == (365.0, key_arn(hardened, "ops",
+                                                                                               acl.region))
+        assert logging.inputs["redactedFields"] == [{"singleHeader": {"name": "authorization"}},
+                                                    {"singleHeader": {"name": "x-amz-security-token"}}]
+
+
 def test_web_acls_rate_limit_each_client_ip_first_then_block_what_the_managed_rules_label(tuned):
     for acl in tuned.of_type(WEB_ACL):
         assert acl.inputs["defaultAction"] == {"allow": {}}
@@ -329,6 +346,7 @@ def test_key_policies_name_exactly_the_principals_that_need_them(hardened):
         assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
             f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/aws/apigateway/{PREFIX}*",
             f"arn:aws:logs:{region}:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_*",
+            f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-waf-logs-{PREFIX}*",
         ]}}
         assert alarms == {"Sid": "CloudWatchAlarmsPublishToEncryptedTopics", "Effect": "Allow",
                           "Principal": {"Service": "cloudwatch.amazonaws.com"},
@@ -517,10 +535,16 @@ def test_a_stack_outside_us_east_1_gets_a_provider_there_for_cloudfronts_web_acl
     assert run.of_type(DELIVERY_DESTINATION)[0].inputs["deliveryDestinationConfiguration"] == {
         "destinationResourceArn": f"arn:aws:s3:::{PREFIX}-logs-eu-west-1-{ACCOUNT}"}
     assert {a.region for a in run.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL"} == {"eu-west-1", "eu-central-1"}
+    # The CloudFront ACL's logs are encrypted there too: the ops key gets a third replica, the others do not.
+    replicas = {(k.name, k.region) for k in run.of_type(REPLICA_KEY)}
+    assert ("ops-key-edge", "us-east-1") in replicas and len(replicas) == 4
+    waf_logs = next(g for g in run.of_type(LOG_GROUP) if g.inputs["name"].endswith("site-waf"))
+    assert waf_logs.region == "us-east-1" and waf_logs.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
 
 
 def test_baseline_has_no_web_acl_no_log_bucket_and_no_extra_provider(baseline):
-    for type_ in (WEB_ACL, WEB_ACL_ASSOCIATION, LOGGING, DELIVERY_SOURCE, DELIVERY_DESTINATION, DELIVERY):
+    for type_ in (WEB_ACL, WEB_ACL_ASSOCIATION, WEB_ACL_LOGGING, LOGGING, DELIVERY_SOURCE, DELIVERY_DESTINATION,
+                  DELIVERY):
         assert baseline.of_type(type_) == [], type_
     assert not [b for b in baseline.of_type(BUCKET) if "-logs-" in b.inputs["bucket"]]
     assert "webAclId" not in distribution_of(baseline).inputs
