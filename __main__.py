@@ -50,6 +50,7 @@ edge = (
     else None
 )
 
+
 # Hardened: customer managed keys, one per purpose (components/kms.py); the site's own comes with the site.
 def stack_key(purpose: str, encrypts: str, **options: Any) -> MultiRegionKey:
     """A multi-Region key of the stack named after its purpose."""
