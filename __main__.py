@@ -9,9 +9,14 @@
     per region: alarm topic + the alarms of the metrics it publishes, one dashboard -> monitoring
     optional: primary health check -> failover state machine in the secondary       -> auto failover
     uiConfig.json + web app files                    -> written to the site
+
+The securityProfile (baseline | hardened) and its overrides add, each where it belongs: customer managed KMS keys
+(kmsEnabled), WAF web ACLs on the APIs and CloudFront (wafEnabled), log buckets with the S3 and CloudFront access
+logs (accessLogs), X-Ray (xrayTracing) and the log retention (logRetentionDays).
 """
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -20,19 +25,75 @@ from components.auto_failover import AutoFailover, AutoFailoverArgs
 from components.contract import Out, RegionOut, Table
 from components.contract import ui_config as build_ui_config
 from components.global_tables import GlobalTables, GlobalTablesArgs
-from components.identity import Identity, IdentityArgs
+from components.identity import Identity, IdentityArgs, PhotoKey
+from components.kms import MultiRegionKey, MultiRegionKeyArgs, ops_key_statements
+from components.log_bucket import AccessLogs, AccessLogsArgs
 from components.monitoring import AlarmThresholds, Monitoring, MonitoringArgs, WatchedApi, replication_rule_ids
 from components.object_store import ObjectStore, ObjectStoreArgs
 from components.operator import OperatorAccess, OperatorAccessArgs
-from components.regions import create_region_pair
+from components.regions import EDGE_REGION, Region, create_region_pair, region_named
 from components.rest_api import ApiGatewayAccount, DynamoRestApi, DynamoRestApiArgs
+from components.rest_api import log_group_patterns as api_log_groups
 from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES, template_values
 from components.settings import settings_from_pulumi
+from components.waf import WebAcl, WebAclArgs
+from components.waf import log_group_patterns as waf_log_groups
 from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs
 
 settings = settings_from_pulumi()
 regions = create_region_pair(settings)
 account_id = aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+# CloudFront's WAF web ACL and log delivery live in us-east-1: one of the stack's regions, or a provider of its own.
+edge = (
+    region_named(regions, EDGE_REGION, resource_name="aws-edge", role="edge", tags=settings.tags)
+    if settings.waf_enabled or settings.access_logs
+    else None
+)
+
+
+# Hardened: customer managed keys, one per purpose (components/kms.py); the site's own comes with the site.
+def stack_key(purpose: str, encrypts: str, **options: Any) -> MultiRegionKey:
+    """A multi-Region key of the stack named after its purpose."""
+    return MultiRegionKey(f"{purpose}-key", MultiRegionKeyArgs(
+        prefix=settings.prefix, purpose=purpose, description=f"{settings.prefix} {encrypts}", regions=regions,
+        account_id=account_id, **options))
+
+
+data_key = ops_key = None
+if settings.kms_enabled:
+    # Retained with the data it protects: retained tables and photos stay readable.
+    data_key = stack_key("data", "tables and photo buckets", retain=settings.retain_data)
+    ops_key = stack_key(
+        "ops", "log groups and alarm topics",
+        service_statements=ops_key_statements(
+            account_id, [*api_log_groups(settings.prefix), *waf_log_groups(settings.prefix)]),
+        # CloudFront's web ACL logs where the ACL lives, us-east-1: one more replica when it is not one of the pair.
+        extra_regions=[edge] if edge and edge.role == "edge" and settings.waf_enabled else [],
+    )
+
+
+def waf(
+    name: str,
+    scope: str,
+    region: Region,
+    cors_origin: pulumi.Input[str] | None = None,
+    associated_arns: dict[str, pulumi.Input[str]] | None = None,
+) -> WebAcl:
+    """A web ACL of the stack (components/waf.py) with the configured rate limit."""
+    return WebAcl(
+        name,
+        WebAclArgs(
+            acl_name=f"{settings.prefix}-{name}",
+            scope=scope,
+            region=region,
+            rate_limit=settings.waf_rate_limit,
+            log_retention_days=settings.log_retention_days,
+            log_kms_key_arn=ops_key.arn_in(region) if ops_key else None,
+            cors_origin=cors_origin,
+            associated_arns=associated_arns or {},
+        ),
+    )
+
 
 # The site comes first: its URL is the one browser origin the APIs and buckets allow.
 site = SiteHosting(
@@ -43,6 +104,9 @@ site = SiteHosting(
         account_id=account_id,
         domain=settings.site_domain,
         certificate_arn=settings.site_certificate_arn,
+        noncurrent_version_days=settings.noncurrent_version_days,
+        kms=settings.kms_enabled,
+        web_acl_arn=waf("site-waf", "CLOUDFRONT", edge).arn if settings.waf_enabled else None,
     ),
 )
 
@@ -55,6 +119,7 @@ store = ObjectStore(
         cors_origins=[site.url, *settings.extra_origins],
         noncurrent_version_days=settings.noncurrent_version_days,
         retain_data=settings.retain_data,
+        kms_key_arns=data_key.arns if data_key else None,
     ),
 )
 
@@ -65,6 +130,7 @@ tables = GlobalTables(
         regions=regions,
         app_id=settings.app_id,
         retain_data=settings.retain_data,
+        kms_key_arns=data_key.arns if data_key else None,
     ),
 )
 
@@ -90,9 +156,15 @@ for region in regions:
                 throttle_rate_limit=settings.api_throttle_rate_limit,
                 throttle_burst_limit=settings.api_throttle_burst_limit,
                 log_retention_days=settings.log_retention_days,
+                log_kms_key_arn=ops_key.arn_in(region) if ops_key else None,
+                xray_tracing=settings.xray_tracing,
             ),
             opts=pulumi.ResourceOptions(depends_on=gateway_account),
         )
+    if settings.waf_enabled:  # one web ACL in front of both stages of the region
+        waf(f"api-waf-{region.role}", "REGIONAL", region, cors_origin=settings.api_origin or site.url,
+            associated_arns={kind: apis[region.role].stage_arn
+                             for kind, apis in (("routing", routing_apis), ("photos", photos_apis))})
 
 all_apis = [*routing_apis.values(), *photos_apis.values()]
 identities = {
@@ -104,6 +176,9 @@ identities = {
             bucket_arns=list(store.bucket_arns.values()),
             invoke_arns=[arn for api in all_apis for arn in api.app_invoke_arns],
             retain_data=settings.retain_data,
+            photo_keys=[
+                PhotoKey(r.name, store.bucket_arns[r.role], data_key.arn_in(r)) for r in regions
+            ] if data_key else [],
         ),
     )
     for region in regions
@@ -138,6 +213,7 @@ monitoring = Monitoring(
             for kind, apis in (("routing", routing_apis), ("photos", photos_apis))
         ],
         alarm_email=settings.alarm_email,
+        topic_kms_key_arns=ops_key.arns if ops_key else None,
         thresholds=AlarmThresholds(
             api_5xx_percent=settings.alarm_api_5xx_percent,
             api_4xx_percent=settings.alarm_api_4xx_percent,
@@ -161,6 +237,7 @@ auto_failover = (
             routing_api_name=routing_apis["primary"].rest_api.name,
             routing_stage=routing_apis["primary"].stage.stage_name,
             alarm_topic_arns={region.name: monitoring.topic_arns[region.role] for region in regions},
+            topic_kms_key_arns={region.name: ops_key.arn_in(region) for region in regions} if ops_key else {},
             error_percent=settings.auto_failover_error_percent,
             unhealthy_minutes=settings.auto_failover_minutes,
             tags=settings.tags,
@@ -169,6 +246,22 @@ auto_failover = (
     if settings.auto_failover
     else None
 )
+
+# Hardened: each region's bucket access logs, and CloudFront's, into a log bucket per region.
+if settings.access_logs:
+    AccessLogs(
+        "access-logs",
+        AccessLogsArgs(
+            prefix=settings.prefix,
+            regions=regions,
+            account_id=account_id,
+            sources={r.role: {"photos": store.buckets[r.role], "site": site.buckets[r.role]} for r in regions},
+            retention_days=settings.log_retention_days,
+            distribution_arn=site.distribution.arn,
+            edge=edge,
+            retain_data=settings.retain_data,
+        ),
+    )
 
 
 def region_outputs(role: str) -> dict[str, pulumi.Input[str]]:

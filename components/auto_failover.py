@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table
-from components.regions import Region, RegionPair
+from components.regions import Region, RegionPair, region_named
 
 ROUTE53_METRICS_REGION = "us-east-1"  # the only region where Route 53 publishes health-check metrics
 UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
@@ -98,6 +98,8 @@ class AutoFailoverArgs:
     """Stage of the primary's routing API (Stage dimension); required."""
     alarm_topic_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Region NAME -> SNS topic for alarms there (Monitoring's); default {}: the alarms notify nobody."""
+    topic_kms_key_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Region NAME -> customer managed key encrypting that region's alarm topic; default {}: unencrypted topics."""
     error_percent: int = 50
     """The primary's routing API is unhealthy above this % of 5xx answers; default 50."""
     unhealthy_minutes: int = 3
@@ -143,17 +145,30 @@ def service_trust_policy(service: str, account_id: str) -> str:
     )
 
 
-def allow_policy(*statements: tuple[str, list[str], str]) -> str:
-    """One statement per (sid, actions, resource ARN): exactly these actions on exactly this ARN."""
+def allow_policy(*statements: tuple[str, list[str], str], extra: Sequence[Mapping[str, Any]] = ()) -> str:
+    """One statement per (sid, actions, resource ARN): exactly these actions on exactly this ARN; then `extra`."""
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
-                for sid, actions, resource in statements
+                *({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+                  for sid, actions, resource in statements),
+                *extra,
             ],
         }
     )
+
+
+def topic_key_statement(key_arn: str, region: str) -> dict[str, Any]:
+    """Publishing to an SSE-KMS topic: the publisher generates and checks the message's data key, through SNS of
+    the topic's region only."""
+    return {
+        "Sid": "EncryptNotifications",
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+    }
 
 
 def failover_definition(table_name: str, app_id: str, region: str, topic_arn: str | None = None) -> dict[str, Any]:
@@ -426,10 +441,13 @@ class AutoFailover(pulumi.ComponentResource):
         states_policy = aws.iam.RolePolicy(
             f"{name}-states-policy",
             role=states_role.name,
-            policy=pulumi.Output.all(secondary_table, secondary_topic).apply(
+            policy=pulumi.Output.all(
+                secondary_table, secondary_topic, args.topic_kms_key_arns.get(secondary.name)
+            ).apply(
                 lambda v: allow_policy(
                     ("SwitchStateItem", ["dynamodb:GetItem", "dynamodb:UpdateItem"], v[0]),
                     *([("NotifyOperators", ["sns:Publish"], v[1])] if v[1] else []),
+                    extra=[topic_key_statement(v[2], secondary.name)] if v[1] and v[2] else [],
                 )
             ),
             opts=secondary.opts(self),
@@ -518,13 +536,5 @@ class AutoFailover(pulumi.ComponentResource):
 
     def _metrics_region(self, name: str, args: AutoFailoverArgs) -> Region:
         """us-east-1 through the stack's provider when one region is us-east-1, else a provider of its own."""
-        for region in args.regions:
-            if region.name == ROUTE53_METRICS_REGION:
-                return region
-        provider = aws.Provider(
-            f"{name}-{ROUTE53_METRICS_REGION}",
-            region=ROUTE53_METRICS_REGION,
-            default_tags=aws.ProviderDefaultTagsArgs(tags={**args.tags, "region-role": "route53-metrics"}),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return Region(role="route53-metrics", name=ROUTE53_METRICS_REGION, provider=provider)
+        return region_named(args.regions, ROUTE53_METRICS_REGION, resource_name=f"{name}-{ROUTE53_METRICS_REGION}",
+                            role="route53-metrics", tags=args.tags, parent=self)

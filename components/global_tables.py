@@ -3,17 +3,23 @@
 Each table is created in the primary region and replicated to the secondary with a
 `TableReplica` (global tables version 2019.11.21): no Lambda, no legacy CreateGlobalTable.
 The AppConfig table holds the routing state item, `active` at first deployment.
+
+With customer managed keys (`kms_key_arns`, config kmsEnabled) each table and each replica encrypts with its
+region's key; DynamoDB uses them through grants made on the deployer's behalf, so the roles that read and write
+the tables need no KMS permission (AWS KMS guide, "How Amazon DynamoDB uses AWS KMS").
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.contract import STATES, Table
+from components.kms import check_region_keys
 from components.regions import Region, RegionPair
 
 # logical name (stack output key) -> physical suffix after the prefix
@@ -33,6 +39,9 @@ class GlobalTablesArgs:
     """Key of the routing state item in the AppConfig table; required."""
     retain_data: bool = True
     """Keep tables and replicas on `pulumi destroy` and turn on deletion protection; default True."""
+    kms_key_arns: Mapping[str, pulumi.Input[str]] | None = None
+    """Region role -> customer managed key of that region (kms.MultiRegionKey.arns); default None: the AWS owned
+    key."""
 
 
 def table_name(prefix: str, logical: str) -> str:
@@ -54,6 +63,7 @@ def _validate(args: GlobalTablesArgs) -> None:
         raise ValueError("GlobalTablesArgs.app_id must not be empty")
     if set(PHYSICAL_SUFFIX) != set(Table.KEYS):
         raise ValueError(f"GlobalTables knows {sorted(PHYSICAL_SUFFIX)}, contract.Table.KEYS has {sorted(Table.KEYS)}")
+    check_region_keys("GlobalTablesArgs.kms_key_arns", args.kms_key_arns, args.regions)
     too_long = [t for t in Table.KEYS if len(table_name(args.prefix, t)) > MAX_TABLE_NAME]
     if too_long:
         raise ValueError(f"GlobalTablesArgs.prefix makes table names longer than {MAX_TABLE_NAME}: {too_long}")
@@ -71,6 +81,7 @@ class GlobalTables(pulumi.ComponentResource):
         super().__init__("multi-region-app:data:GlobalTables", name, None, opts)
         _validate(args)
         primary, secondary = args.regions.primary, args.regions.secondary
+        keys = args.kms_key_arns
         self.tables, self.replicas = {}, {}
         for logical, (hash_key, range_key) in Table.KEYS.items():
             child = f"{name}-{PHYSICAL_SUFFIX[logical]}"
@@ -86,7 +97,9 @@ class GlobalTables(pulumi.ComponentResource):
                 stream_enabled=True,
                 stream_view_type="NEW_AND_OLD_IMAGES",
                 point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
+                    enabled=True, kms_key_arn=keys[primary.role] if keys else None
+                ),
                 deletion_protection_enabled=args.retain_data,
                 # The replica is its own resource (TableReplica): the table must not fight it.
                 opts=primary.opts(self, retain_on_delete=args.retain_data, ignore_changes=["replicas"]),
@@ -97,6 +110,7 @@ class GlobalTables(pulumi.ComponentResource):
                 global_table_arn=table.arn,
                 point_in_time_recovery=True,
                 deletion_protection_enabled=args.retain_data,
+                kms_key_arn=keys[secondary.role] if keys else None,
                 opts=secondary.opts(self, retain_on_delete=args.retain_data),
             )
 

@@ -4,19 +4,22 @@ and the least-privilege role its signed-in users get.
 `__main__` makes one per region, so users can sign in while the other region is down
 (the reference kept Cognito in the primary only). Each region's role may use the photo
 buckets and app routes of BOTH regions: after a failover the web app talks to the
-secondary's resources with whichever pool the user signed in to.
+secondary's resources with whichever pool the user signed in to. When the photo buckets encrypt with
+customer managed keys (config kmsEnabled), the role may also use each bucket's key, only through S3 in
+that key's region and only for `public/` photos (uploads generate data keys, reads decrypt).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
+from components.kms import s3_key_grant
 from components.regions import Region
 
 MAX_ROLE_NAME = 64  # IAM's limit
@@ -25,7 +28,17 @@ TEMPORARY_PASSWORD_DAYS = 7
 # USER_PASSWORD_AUTH: the sandbox and tests sign in with it (moto's SRP accepts wrong passwords).
 AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject"]
+PHOTO_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class PhotoKey:
+    """The key a photo bucket encrypts with, and where."""
+
+    region_name: str
+    bucket_arn: pulumi.Input[str]
+    key_arn: pulumi.Input[str]
 
 
 @dataclass
@@ -38,6 +51,8 @@ class IdentityArgs:
     """ARNs of the photo buckets of both regions; required, at least one."""
     invoke_arns: Sequence[pulumi.Input[str]]
     """execute-api ARNs of exactly the app users' routes of both regions; required (may be empty)."""
+    photo_keys: Sequence[PhotoKey] = field(default_factory=list)
+    """The customer managed key of each photo bucket (kmsEnabled); default none: SSE-S3 buckets need no key."""
     retain_data: bool = True
     """Protect the user pool from deletion and keep it on `pulumi destroy`; default True."""
 
@@ -72,8 +87,11 @@ def authenticated_trust_policy(identity_pool_id: str) -> str:
     )
 
 
-def app_user_policy(bucket_arns: Sequence[str], invoke_arns: Sequence[str]) -> str:
-    """Read/write photos under `public/` of every bucket, list only `public/`, call the app routes."""
+def app_user_policy(
+    bucket_arns: Sequence[str], invoke_arns: Sequence[str], photo_keys: Sequence[tuple[str, str, str]] = ()
+) -> str:
+    """Read/write photos under `public/` of every bucket, list only `public/`, call the app routes; with
+    `photo_keys` ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its photos."""
     statements = [
         {
             "Sid": "ReadWritePhotos",
@@ -88,6 +106,10 @@ def app_user_policy(bucket_arns: Sequence[str], invoke_arns: Sequence[str]) -> s
             "Resource": list(bucket_arns),
             "Condition": {"StringLike": {"s3:prefix": [PHOTO_PREFIX, f"{PHOTO_PREFIX}*"]}},
         },
+    ]
+    statements += [
+        s3_key_grant(f"UsePhotoKey{index}", PHOTO_KEY_ACTIONS, key_arn, region_name, bucket_arn, PHOTO_PREFIX)
+        for index, (region_name, bucket_arn, key_arn) in enumerate(photo_keys, start=1)
     ]
     routes = list(dict.fromkeys(invoke_arns))  # dedupe, keep order
     # IAM rejects a statement without resources: no routes, no statement.
@@ -187,8 +209,11 @@ class Identity(pulumi.ComponentResource):
             f"{name}-authenticated-policy",
             role=self.authenticated_role.name,
             policy=pulumi.Output.all(
-                pulumi.Output.all(*args.bucket_arns), pulumi.Output.all(*args.invoke_arns)
-            ).apply(lambda arns: app_user_policy(arns[0], arns[1])),
+                pulumi.Output.all(*args.bucket_arns),
+                pulumi.Output.all(*args.invoke_arns),
+                pulumi.Output.all(*(pulumi.Output.all(k.region_name, k.bucket_arn, k.key_arn)
+                                    for k in args.photo_keys)),
+            ).apply(lambda arns: app_user_policy(arns[0], arns[1], [tuple(k) for k in arns[2]])),
             opts=region.opts(self),
         )
         aws.cognito.IdentityPoolRoleAttachment(

@@ -23,11 +23,11 @@ Symmetrically the primary watches the secondary. The primary's APIs cannot be wa
 secondary's CloudWatch at all (API metrics stay in the API's region): the outside view of the
 primary's routing API is the Route 53 health check of `auto_failover.py`.
 
-Alarm notifications are why the topics exist, so they are not encrypted with the AWS-managed key
+Alarm notifications are why the topics exist, so they are never encrypted with the AWS-managed key
 `alias/aws/sns`: CloudWatch cannot use that key (its policy cannot grant cloudwatch.amazonaws.com
-kms:GenerateDataKey*/kms:Decrypt), and every notification would be dropped silently. A customer
-managed key per region is the alternative when encryption at rest is required; the messages
-hold alarm names and metric values only.
+kms:GenerateDataKey*/kms:Decrypt), and every notification would be dropped silently. With config
+kmsEnabled each topic is encrypted with the stack's customer managed key of its region (`topic_kms_key_arns`,
+the "ops" key of components/kms.py), whose policy lets CloudWatch alarms use it.
 
 Missing data never alarms (no traffic, no replication, no failure metric published).
 """
@@ -43,6 +43,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.kms import check_region_keys
 from components.regions import Region, RegionPair
 from components.settings import EMAIL_RE
 
@@ -111,6 +112,9 @@ class MonitoringArgs:
     """When the alarms fire; default AlarmThresholds()."""
     dashboard_name: str = ""
     """Name of the stack's dashboard (account-wide); default "" means the prefix."""
+    topic_kms_key_arns: Mapping[str, pulumi.Input[str]] | None = None
+    """Region role -> customer managed key encrypting that region's topic (its policy must let CloudWatch alarms
+    use it: kms.alarms_statement); default None: unencrypted topics."""
 
 
 def replication_rule_ids(replications: Mapping[str, aws.s3.BucketReplicationConfig]) -> dict[str, pulumi.Output[str]]:
@@ -157,6 +161,7 @@ def _validate(args: MonitoringArgs) -> None:
         if (api.kind, api.region.role) in seen:
             raise ValueError(f"MonitoringArgs.apis: {api.kind} API of the {api.region.role} region given twice")
         seen.add((api.kind, api.region.role))
+    check_region_keys("MonitoringArgs.topic_kms_key_arns", args.topic_kms_key_arns, args.regions)
     if args.alarm_email and not EMAIL_RE.match(args.alarm_email):
         raise ValueError(f"MonitoringArgs.alarm_email {args.alarm_email!r} is not an e-mail address")
     t = args.thresholds
@@ -196,6 +201,7 @@ class Monitoring(pulumi.ComponentResource):
                 f"{name}-alarms-{region.role}",
                 name=f"{args.prefix}-alarms-{region.role}",
                 display_name=f"{args.prefix} alarms ({region.role}, {region.name})",
+                kms_master_key_id=args.topic_kms_key_arns[region.role] if args.topic_kms_key_arns else None,
                 opts=region.opts(self),
             )
             if args.alarm_email:

@@ -4,19 +4,25 @@ Both buckets accept uploads (the primary while `active`, the secondary during
 `failover`), so each replicates its `public/` photos to the other. One-way replication
 (the reference's) loses every photo uploaded during a failover once users fail back.
 Replication is S3's own, with Replication Time Control: no Lambda copies anything.
+
+With customer managed keys (`kms_key_arns`, config kmsEnabled) each bucket encrypts with its region's key and
+replication re-encrypts every copy with the destination region's key: the rules opt in to SSE-KMS objects and
+name the destination key, and each replication role may decrypt with the source key and encrypt with the
+destination key, only through S3 in that key's region and only for the photos of that bucket.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
-from components.private_bucket import deny_insecure_transport, make_private
+from components.kms import check_region_keys, s3_key_grant
+from components.private_bucket import deny_insecure_transport, expire_old_versions, make_private, notify_eventbridge
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63  # S3's limit
@@ -24,7 +30,6 @@ MAX_ROLE_NAME = 64  # IAM's limit
 ACCOUNT_ID_LENGTH = 12
 # Replication Time Control: 99.99 % of objects within 15 minutes (the only value S3 allows).
 REPLICATION_MINUTES = 15
-ABORT_MULTIPART_DAYS = 7
 CORS_MAX_AGE_SECONDS = 3000
 CORS_METHODS = ["GET", "PUT", "HEAD"]
 # What the browser SDK (v3) sends on GetObject/PutObject/ListObjectsV2; each entry may hold one '*'.
@@ -52,6 +57,11 @@ SOURCE_OBJECT_ACTIONS = [
     "s3:GetObjectVersionTagging",
 ]
 DESTINATION_OBJECT_ACTIONS = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
+# SSE-KMS replication ("Replicating encrypted objects"): decrypt the source object with the source key; encrypt the
+# replica with the destination key, which with S3 Bucket Keys also means generating and checking (decrypting) the
+# destination's bucket key.
+SOURCE_KEY_ACTIONS = ["kms:Decrypt"]
+DESTINATION_KEY_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
 
 
 @dataclass
@@ -68,6 +78,17 @@ class ObjectStoreArgs:
     """Days before an overwritten or deleted photo version expires; default 30."""
     retain_data: bool = True
     """Keep the buckets (and their protections) on `pulumi destroy`; default True."""
+    kms_key_arns: Mapping[str, pulumi.Input[str]] | None = None
+    """Region role -> customer managed key of that region (kms.MultiRegionKey.arns); default None: SSE-S3."""
+
+
+@dataclass(frozen=True)
+class KeyedBucket:
+    """A bucket, its region and the key it encrypts with (for the KMS grants of a replication role)."""
+
+    region_name: str
+    bucket_arn: str
+    key_arn: str
 
 
 def bucket_name(prefix: str, region_name: str, account_id: str) -> str:
@@ -80,22 +101,29 @@ def replication_role_name(prefix: str, source: Region, destination: Region) -> s
     return f"{prefix}-photos-repl-{source.role}-to-{destination.role}"
 
 
-def replication_policy(source_arn: str, destination_arn: str) -> str:
+def replication_policy(
+    source_arn: str, destination_arn: str, keys: tuple[KeyedBucket, KeyedBucket] | None = None
+) -> str:
     """The replication role's permissions: the source bucket's `public/` objects out,
-    the destination's `public/` objects in; nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "ReadSourceConfiguration", "Effect": "Allow", "Action": SOURCE_BUCKET_ACTIONS,
-                 "Resource": source_arn},
-                {"Sid": "ReadSourcePhotos", "Effect": "Allow", "Action": SOURCE_OBJECT_ACTIONS,
-                 "Resource": f"{source_arn}/{PHOTO_PREFIX}*"},
-                {"Sid": "WriteDestinationPhotos", "Effect": "Allow", "Action": DESTINATION_OBJECT_ACTIONS,
-                 "Resource": f"{destination_arn}/{PHOTO_PREFIX}*"},
-            ],
-        }
-    )
+    the destination's `public/` objects in; with `keys` (source, destination), the source key to decrypt
+    them and the destination key to encrypt the replicas; nothing else."""
+    statements = [
+        {"Sid": "ReadSourceConfiguration", "Effect": "Allow", "Action": SOURCE_BUCKET_ACTIONS,
+         "Resource": source_arn},
+        {"Sid": "ReadSourcePhotos", "Effect": "Allow", "Action": SOURCE_OBJECT_ACTIONS,
+         "Resource": f"{source_arn}/{PHOTO_PREFIX}*"},
+        {"Sid": "WriteDestinationPhotos", "Effect": "Allow", "Action": DESTINATION_OBJECT_ACTIONS,
+         "Resource": f"{destination_arn}/{PHOTO_PREFIX}*"},
+    ]
+    if keys:
+        source, destination = keys
+        statements += [
+            s3_key_grant("DecryptSourcePhotos", SOURCE_KEY_ACTIONS, source.key_arn, source.region_name,
+                         source.bucket_arn, PHOTO_PREFIX),
+            s3_key_grant("EncryptReplicas", DESTINATION_KEY_ACTIONS, destination.key_arn, destination.region_name,
+                         destination.bucket_arn, PHOTO_PREFIX),
+        ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def tls_only_policy(bucket_arn: str) -> str:
@@ -127,6 +155,7 @@ def _validate(args: ObjectStoreArgs) -> None:
         raise ValueError(f"ObjectStoreArgs.prefix {args.prefix!r} makes IAM role names longer than {MAX_ROLE_NAME}")
     if not list(args.cors_origins):
         raise ValueError("ObjectStoreArgs.cors_origins needs at least one origin (the site URL)")
+    check_region_keys("ObjectStoreArgs.kms_key_arns", args.kms_key_arns, args.regions)
     if args.noncurrent_version_days < 1:
         raise ValueError(f"ObjectStoreArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
@@ -182,7 +211,7 @@ class ObjectStore(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=keep,
         )
-        public_access = make_private(child, bucket, keep)
+        public_access = make_private(child, bucket, keep, kms_key_arn=self._key(args, region))
         aws.s3.BucketPolicy(
             f"{child}-tls-only",
             bucket=bucket.id,
@@ -204,31 +233,14 @@ class ObjectStore(pulumi.ComponentResource):
             ],
             opts=region.opts(self),
         )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{child}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-old-versions",
-                    status="Enabled",
-                    # An empty filter applies the rule to the whole bucket.
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.noncurrent_version_days
-                    ),
-                    # A delete marker left alone once its old versions expired is removed.
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        expired_object_delete_marker=True
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(  # noqa: E501
-                        days_after_initiation=ABORT_MULTIPART_DAYS
-                    ),
-                )
-            ],
-            # Lifecycle rules on a bucket take effect on versions: configure after versioning.
-            opts=region.opts(self, depends_on=[versioning]),
-        )
+        # Lifecycle rules on a bucket take effect on versions: configure after versioning.
+        expire_old_versions(child, bucket, args.noncurrent_version_days, region.opts(self, depends_on=[versioning]))
+        notify_eventbridge(child, bucket, region.opts(self))
         return bucket, versioning
+
+    @staticmethod
+    def _key(args: ObjectStoreArgs, region: Region) -> pulumi.Input[str] | None:
+        return args.kms_key_arns[region.role] if args.kms_key_arns is not None else None
 
     def _replication(
         self,
@@ -240,6 +252,7 @@ class ObjectStore(pulumi.ComponentResource):
     ) -> tuple[aws.iam.Role, aws.s3.BucketReplicationConfig]:
         child = f"{name}-replication-{source.role}-to-{destination.role}"
         source_bucket, destination_bucket = self.buckets[source.role], self.buckets[destination.role]
+        destination_key = self._key(args, destination)
         # IAM is global; the source region's provider creates it.
         role = aws.iam.Role(
             f"{child}-role",
@@ -251,8 +264,13 @@ class ObjectStore(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{child}-policy",
             role=role.name,
-            policy=pulumi.Output.all(source_bucket.arn, destination_bucket.arn).apply(
-                lambda arns: replication_policy(arns[0], arns[1])
+            policy=pulumi.Output.all(
+                source_bucket.arn, destination_bucket.arn, self._key(args, source), self._key(args, destination)
+            ).apply(
+                lambda v: replication_policy(
+                    v[0], v[1],
+                    (KeyedBucket(source.name, v[0], v[2]), KeyedBucket(destination.name, v[1], v[3])) if v[2] else None,
+                )
             ),
             opts=source.opts(self),
         )
@@ -286,12 +304,28 @@ class ObjectStore(pulumi.ComponentResource):
                                 minutes=REPLICATION_MINUTES
                             ),
                         ),
+                        # Replicas are re-encrypted with the destination region's key.
+                        encryption_configuration=(
+                            aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                                replica_kms_key_id=destination_key
+                            )
+                            if destination_key is not None
+                            else None
+                        ),
                     ),
-                    # Two-way replication: metadata changes made on replicas flow back too.
                     source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        # Two-way replication: metadata changes made on replicas flow back too.
                         replica_modifications=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(  # noqa: E501
                             status="Enabled"
-                        )
+                        ),
+                        # S3 replicates SSE-KMS objects only when the rule opts in.
+                        sse_kms_encrypted_objects=(
+                            aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                                status="Enabled"
+                            )
+                            if destination_key is not None
+                            else None
+                        ),
                     ),
                 )
             ],

@@ -1,4 +1,5 @@
-"""The settings every bucket of the program shares: private, owner-enforced, encrypted at rest."""
+"""The settings every bucket of the program shares: private, owner-enforced, encrypted at rest, and the
+helpers for what several buckets add (expiring old versions, event notifications to EventBridge)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+ABORT_MULTIPART_DAYS = 7
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -20,9 +23,15 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     }
 
 
-def make_private(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> aws.s3.BucketPublicAccessBlock:
-    """Block every form of public access, disable ACLs (BucketOwnerEnforced) and encrypt with SSE-S3
-    (CloudFront's origin access control reads it without a KMS key policy). Children are named
+def make_private(
+    name: str,
+    bucket: aws.s3.Bucket,
+    opts: pulumi.ResourceOptions,
+    kms_key_arn: pulumi.Input[str] | None = None,
+    encrypt: bool = True,
+) -> aws.s3.BucketPublicAccessBlock:
+    """Block every form of public access, disable ACLs (BucketOwnerEnforced) and, unless `encrypt` is False (the
+    caller encrypts later with `encrypt_bucket`), encrypt by default: see `encrypt_bucket`. Children are named
     `<name>-public-access`, `<name>-ownership`, `<name>-encryption` and take `opts` (parent, provider).
 
     Returns the public access block: a bucket policy must be set after it."""
@@ -41,17 +50,76 @@ def make_private(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions)
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
         opts=opts,
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    if encrypt:
+        encrypt_bucket(name, bucket, opts, kms_key_arn)
+    return public_access
+
+
+def encrypt_bucket(
+    name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions, kms_key_arn: pulumi.Input[str] | None = None
+) -> aws.s3.BucketServerSideEncryptionConfiguration:
+    """Default encryption `<name>-encryption`: SSE-KMS with `kms_key_arn` (a customer managed key of the bucket's
+    region) or, without one, SSE-S3. S3 Bucket Keys cut the KMS requests (and their cost) to one per bucket key."""
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        )
+        if kms_key_arn is not None
+        else aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="AES256"
+        )
+    )
+    return aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
         rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(  # noqa: E501
-                    sse_algorithm="AES256"
-                ),
-                bucket_key_enabled=True,
+                apply_server_side_encryption_by_default=by_default, bucket_key_enabled=True
             )
         ],
         opts=opts,
     )
-    return public_access
+
+
+def expire_old_versions(
+    name: str,
+    bucket: aws.s3.Bucket,
+    noncurrent_days: int,
+    opts: pulumi.ResourceOptions,
+    abort_multipart_days: int = ABORT_MULTIPART_DAYS,
+    current_days: int | None = None,
+) -> aws.s3.BucketLifecycleConfiguration:
+    """Lifecycle `<name>-lifecycle` of a versioned bucket: overwritten or deleted versions expire after
+    `noncurrent_days`, orphan delete markers and stale multipart uploads go, and with `current_days` the current
+    objects expire too (log buckets). Set it after versioning (`opts` depends_on)."""
+    return aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-old-versions",
+                status="Enabled",
+                # An empty filter applies the rule to the whole bucket.
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=noncurrent_days
+                ),
+                # A delete marker left alone once its old versions expired is removed; S3 refuses both
+                # expired_object_delete_marker and days in one expiration (expiring current objects removes
+                # orphan markers anyway).
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    **({"days": current_days} if current_days else {"expired_object_delete_marker": True})
+                ),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(  # noqa: E501
+                    days_after_initiation=abort_multipart_days
+                ),
+            )
+        ],
+        opts=opts,
+    )
+
+
+def notify_eventbridge(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> aws.s3.BucketNotification:
+    """`<name>-events`: every S3 event of the bucket (object created, deleted, restored...) goes to the region's
+    default EventBridge bus, where rules can watch it (CKV2_AWS_62); nothing else subscribes to the bucket."""
+    return aws.s3.BucketNotification(f"{name}-events", bucket=bucket.id, eventbridge=True, opts=opts)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.settings import Settings
+
+# CloudFront's control region: its CLOUDFRONT-scope WAF web ACLs and its log deliveries are created there.
+EDGE_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,26 @@ def create_region_pair(settings: Settings) -> RegionPair:
         return Region(role=role, name=name, provider=provider)
 
     return RegionPair(primary=region("primary"), secondary=region("secondary"))
+
+
+def region_named(
+    pair: RegionPair,
+    name: str,
+    *,
+    resource_name: str,
+    role: str,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource | None = None,
+) -> Region:
+    """The stack's region called `name` if it is one of the pair, else a provider of its own for it
+    (named `resource_name`, tagging with `tags` plus region-role = `role`)."""
+    for region in pair:
+        if region.name == name:
+            return region
+    provider = aws.Provider(
+        resource_name,
+        region=name,
+        default_tags=aws.ProviderDefaultTagsArgs(tags={**tags, "region-role": role}),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return Region(role=role, name=name, provider=provider)

@@ -3,7 +3,7 @@
 One `DynamoRestApi` per API and region builds, all in `args.region`:
 
     RestApi (REGIONAL) + resource tree of the route paths
-    per route:   Method (AWS_IAM) [+ Model + RequestValidator] -> Integration (AWS, DynamoDB action,
+    per route:   Method (AWS_IAM) [+ Model], RequestValidator when it takes input -> Integration (AWS, DynamoDB action,
                  filled request template, passthrough NEVER) -> IntegrationResponses 200 / 4xx->400 /
                  5xx->500 (the shared error template overrides the final status) + MethodResponses
     per resource: OPTIONS (no auth, MOCK) answering the CORS preflight
@@ -11,6 +11,7 @@ One `DynamoRestApi` per API and region builds, all in `args.region`:
     execution role: exactly the routes' grants, on the region's own table ARNs
     Deployment (redeploys whenever a route, a filled template or the CORS settings change)
     -> Stage "prod" with JSON access logs, INFO execution logs, metrics and throttling
+       [+ X-Ray tracing, log groups encrypted with a customer managed key: the hardened profile]
 
 The reference implementations had open or unmapped methods, DynamoDB errors answered as HTTP 200,
 no CORS on gateway errors and deployments that did not follow route changes; each is covered here.
@@ -40,6 +41,7 @@ from components.routes import (
     load_template,
     placeholders,
 )
+from components.settings import LOG_RETENTION_DAYS
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
 CLOUDWATCH_PUSH_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -66,9 +68,6 @@ ALLOW_METHODS = "Access-Control-Allow-Methods"
 ALLOW_HEADERS = "Access-Control-Allow-Headers"
 MAX_AGE = "Access-Control-Max-Age"
 
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                      3288, 3653)
 
 # Access log line: one JSON object per request (messageString is already a quoted JSON string).
 ACCESS_LOG_FORMAT = (
@@ -111,6 +110,10 @@ class DynamoRestApiArgs:
     """Burst of requests of the whole stage; default 100."""
     log_retention_days: int = 30
     """Retention of the access and execution logs, a CloudWatch Logs period; default 30."""
+    log_kms_key_arn: pulumi.Input[str] | None = None
+    """Customer managed key (this region's) encrypting both log groups; default None: CloudWatch Logs' own."""
+    xray_tracing: bool = False
+    """AWS X-Ray tracing on the stage; default False."""
 
 
 # -- pure helpers (tested directly) ----------------------------------------------------------------------
@@ -149,6 +152,28 @@ def method_request_parameters(route: Route) -> dict[str, bool]:
         **{f"method.request.path.{p}": True for p in route.path_params},
         **{f"method.request.querystring.{q}": False for q in route.query_params},
     }
+
+
+# Request validators, by what they check; every route that takes input (path, query string or body) has one.
+BODY_AND_PARAMS = "body-and-params"
+PARAMS = "params"
+
+
+def validator_kind(route: Route) -> str | None:
+    """The validator of a route: its body and parameters, its parameters only, or none when it takes no input."""
+    if route.body_model:
+        return BODY_AND_PARAMS
+    return PARAMS if (route.path_params or route.query_params) else None
+
+
+def access_log_group_name(api_name: str) -> str:
+    return f"/aws/apigateway/{api_name}/{STAGE}/access"
+
+
+def log_group_patterns(api_name_prefix: str) -> list[str]:
+    """Names (with *) of every log group of the APIs whose names start with `api_name_prefix`: their access logs,
+    and API Gateway's execution logs (named after the API id, unknown before it exists)."""
+    return [f"/aws/apigateway/{api_name_prefix}*", "API-Gateway-Execution-Logs_*"]
 
 
 def route_templates(route: Route) -> tuple[str, ...]:
@@ -223,6 +248,7 @@ def route_signature(route: Route) -> dict[str, Any]:
         "path_params": list(route.path_params),
         "query_params": list(route.query_params),
         "templates": list(route_templates(route)),
+        "validator": validator_kind(route),
     }
 
 
@@ -367,6 +393,7 @@ class DynamoRestApi(pulumi.ComponentResource):
 
     api_id: pulumi.Output[str]
     invoke_url: pulumi.Output[str]
+    stage_arn: pulumi.Output[str]  # what a WAF web ACL is associated with
     execution_arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     redeployment_hash: pulumi.Output[str]
@@ -430,17 +457,19 @@ class DynamoRestApi(pulumi.ComponentResource):
             resource_ids[path] = resource.id
 
         deployed: list[pulumi.Resource] = [self.role_policy]  # everything the deployment must follow
-        validator: aws.apigateway.RequestValidator | None = None
-        if any(r.body_model for r in routes):
-            validator = aws.apigateway.RequestValidator(
-                f"{name}-validate-body-and-params",
+        # One validator per kind the routes need: a missing path parameter or a body off its model is refused
+        # before the integration (query strings are optional and bounded by the templates).
+        validators: dict[str, aws.apigateway.RequestValidator] = {}
+        for kind in sorted({k for k in map(validator_kind, routes) if k}):
+            validators[kind] = aws.apigateway.RequestValidator(
+                f"{name}-validate-{kind}",
                 rest_api=api.id,
-                name=f"{args.api_name}-body-and-params",
-                validate_request_body=True,
+                name=f"{args.api_name}-{kind}",
+                validate_request_body=kind == BODY_AND_PARAMS,
                 validate_request_parameters=True,
                 opts=region.opts(self),
             )
-            deployed.append(validator)
+            deployed.append(validators[kind])
 
         allow_origin_header = f"method.response.header.{ALLOW_ORIGIN}"
         for route in routes:
@@ -466,7 +495,7 @@ class DynamoRestApi(pulumi.ComponentResource):
                 authorization="AWS_IAM",
                 request_parameters=method_request_parameters(route) or None,
                 request_models=request_models,
-                request_validator_id=validator.id if (validator and route.body_model) else None,
+                request_validator_id=validators[kind].id if (kind := validator_kind(route)) else None,
                 opts=region.opts(self),
             )
             integration = aws.apigateway.Integration(
@@ -574,14 +603,16 @@ class DynamoRestApi(pulumi.ComponentResource):
         # Logs: JSON access logs, and the execution log group API Gateway would otherwise create unbounded.
         self.access_log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/{args.api_name}/{STAGE}/access",
+            name=access_log_group_name(args.api_name),
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
             opts=region.opts(self),
         )
         self.execution_log_group = aws.cloudwatch.LogGroup(
             f"{name}-execution-logs",
             name=pulumi.Output.concat("API-Gateway-Execution-Logs_", api.id, "/", STAGE),
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
             opts=region.opts(self),
         )
         account_setting = _dependencies(opts)  # the region's CloudWatch role must be set before logging
@@ -595,6 +626,7 @@ class DynamoRestApi(pulumi.ComponentResource):
                 destination_arn=self.access_log_group.arn,
                 format=ACCESS_LOG_FORMAT,
             ),
+            xray_tracing_enabled=args.xray_tracing,
             opts=region.opts(self, depends_on=account_setting),
         )
         self.method_settings = aws.apigateway.MethodSettings(
@@ -615,6 +647,7 @@ class DynamoRestApi(pulumi.ComponentResource):
         self.api_id = api.id
         self.execution_arn = api.execution_arn
         self.invoke_url = self.stage.invoke_url
+        self.stage_arn = self.stage.arn
         self.role_arn = self.role.arn
         self.operator_invoke_arns = [self._invoke_arn(route) for route in routes]
         self.app_invoke_arns = [self._invoke_arn(route) for route in routes if not route.operator_only]

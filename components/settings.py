@@ -30,6 +30,18 @@ ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACM_US_EAST_1_RE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 MAX_PREFIX = 24  # keeps "<prefix>-photos-ap-southeast-2-<account>" within S3's 63 chars
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+# What each security profile turns on; each key is also a config key that overrides it (Pulumi.yaml).
+SECURITY_PROFILES: dict[str, dict[str, Any]] = {
+    "baseline": {"wafEnabled": False, "kmsEnabled": False, "accessLogs": False, "xrayTracing": False,
+                 "logRetentionDays": 30},
+    "hardened": {"wafEnabled": True, "kmsEnabled": True, "accessLogs": True, "xrayTracing": True,
+                 "logRetentionDays": 365},
+}
+# WAF's rate-based rule: 100 is the lowest limit every WAF version accepts (newer ones go down to 10).
+WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 100, 2_000_000_000
 _APP_ID_NAMESPACE = uuid.UUID("6f1c2f9e-4a55-4b4e-9d43-3b3c8b0c2a71")
 
 
@@ -65,6 +77,17 @@ def _parse(key: str, raw: str, kind: str) -> Any:
     raise ConfigError(f"Pulumi.yaml declares {key} with unknown type {kind!r}")
 
 
+def _profile_switch(key: str, raw: str, profile: str) -> bool:
+    """A control the profile turns on or off, unless the key says "true" or "false" itself."""
+    if raw == "":
+        return SECURITY_PROFILES[profile][key]
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ConfigError(
+        f"config {PROJECT}:{key} must be true, false or empty (the securityProfile's choice), got {raw!r}"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the program needs from the stack's configuration."""
@@ -87,6 +110,12 @@ class Settings:
     manage_api_gateway_account: bool
     log_retention_days: int
     noncurrent_version_days: int
+    security_profile: str  # "baseline" | "hardened"
+    waf_enabled: bool
+    waf_rate_limit: int  # requests per client IP per 5 minutes
+    kms_enabled: bool
+    access_logs: bool  # S3 server access logs and CloudFront standard logs
+    xray_tracing: bool
     auto_failover_error_percent: int
     auto_failover_minutes: int
     alarm_api_5xx_percent: int
@@ -198,7 +227,7 @@ def load_settings(
     for key, low, high in (
         ("apiThrottleRateLimit", 1, 10000),
         ("apiThrottleBurstLimit", 1, 5000),
-        ("logRetentionDays", 1, 3653),
+        ("wafRateLimit", WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX),
         ("noncurrentVersionDays", 1, 3650),
         ("autoFailoverErrorPercent", 1, 100),
         ("autoFailoverMinutes", 1, 60),
@@ -209,6 +238,22 @@ def load_settings(
     ):
         if not low <= values[key] <= high:
             raise ConfigError(f"config {project}:{key} = {values[key]} must be between {low} and {high}")
+
+    profile = values["securityProfile"]
+    if profile not in SECURITY_PROFILES:
+        raise ConfigError(
+            f"config {project}:securityProfile = {profile!r} must be one of {', '.join(SECURITY_PROFILES)}"
+        )
+    switches = {
+        key: _profile_switch(key, values[key], profile)
+        for key in ("wafEnabled", "kmsEnabled", "accessLogs", "xrayTracing")
+    }
+    log_retention_days = values["logRetentionDays"] or SECURITY_PROFILES[profile]["logRetentionDays"]
+    if log_retention_days not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"config {project}:logRetentionDays = {values['logRetentionDays']} must be 0 (the securityProfile's) "
+            f"or a CloudWatch Logs period: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
 
     return Settings(
         project=project,
@@ -227,8 +272,14 @@ def load_settings(
         api_throttle_rate_limit=values["apiThrottleRateLimit"],
         api_throttle_burst_limit=values["apiThrottleBurstLimit"],
         manage_api_gateway_account=values["manageApiGatewayAccount"],
-        log_retention_days=values["logRetentionDays"],
+        log_retention_days=log_retention_days,
         noncurrent_version_days=values["noncurrentVersionDays"],
+        security_profile=profile,
+        waf_enabled=switches["wafEnabled"],
+        waf_rate_limit=values["wafRateLimit"],
+        kms_enabled=switches["kmsEnabled"],
+        access_logs=switches["accessLogs"],
+        xray_tracing=switches["xrayTracing"],
         auto_failover_error_percent=values["autoFailoverErrorPercent"],
         auto_failover_minutes=values["autoFailoverMinutes"],
         alarm_api_5xx_percent=values["alarmApi5xxPercent"],

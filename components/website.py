@@ -5,6 +5,12 @@ legacy origin access identity is deprecated) and fails over from the primary's b
 the secondary's on errors, so the site stays up when the primary region is down.
 `SiteContent` writes `uiConfig.json` (built from stack outputs) and the built web app to
 BOTH buckets.
+
+Both buckets are versioned (a bad deploy can be rolled back; old versions expire) and send their events to
+EventBridge. Hardened profile: a web ACL in front of the distribution (`web_acl_arn`, components/waf.py) and a
+customer managed key of the site (`kms`) that only this distribution may decrypt with. The key's policy names the
+distribution, which names the buckets: so the key comes after the distribution and the buckets' encryption
+after the key, and the site's files wait for their bucket's encryption.
 """
 
 from __future__ import annotations
@@ -20,7 +26,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import deny_insecure_transport, make_private
+from components.kms import MultiRegionKey, MultiRegionKeyArgs, cloudfront_statement
+from components.private_bucket import (
+    deny_insecure_transport,
+    encrypt_bucket,
+    expire_old_versions,
+    make_private,
+    notify_eventbridge,
+)
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63
@@ -96,6 +109,12 @@ class SiteHostingArgs:
     """Custom domain name of the site; default "" (the cloudfront.net name)."""
     certificate_arn: str = ""
     """ACM certificate (us-east-1) for `domain`; default "" (required with a domain)."""
+    noncurrent_version_days: int = 30
+    """Days before a replaced or deleted site file's old version expires; default 30."""
+    kms: bool = False
+    """Encrypt both buckets with a customer managed multi-Region key of the site; default False (SSE-S3)."""
+    web_acl_arn: pulumi.Input[str] | None = None
+    """ARN of a CLOUDFRONT-scope WAF web ACL protecting the distribution; default None."""
 
 
 def site_bucket_name(prefix: str, region_name: str, account_id: str) -> str:
@@ -138,6 +157,8 @@ def _validate_hosting(args: SiteHostingArgs) -> None:
         )
     if bool(args.domain) != bool(args.certificate_arn):
         raise ValueError("SiteHostingArgs.domain and SiteHostingArgs.certificate_arn go together: set both or neither")
+    if args.noncurrent_version_days < 1:
+        raise ValueError(f"SiteHostingArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
 
 class SiteHosting(pulumi.ComponentResource):
@@ -148,6 +169,8 @@ class SiteHosting(pulumi.ComponentResource):
     bucket_names: dict[str, pulumi.Output[str]]
     buckets: dict[str, aws.s3.Bucket]
     distribution: aws.cloudfront.Distribution
+    encryptions: dict[str, aws.s3.BucketServerSideEncryptionConfiguration]  # the site's files are written after
+    key: MultiRegionKey | None
     regions: RegionPair
 
     def __init__(self, name: str, args: SiteHostingArgs, opts: pulumi.ResourceOptions | None = None):
@@ -242,6 +265,7 @@ class SiteHosting(pulumi.ComponentResource):
                 )
                 for code in SPA_ERROR_CODES
             ],
+            web_acl_id=args.web_acl_arn,
             price_class="PriceClass_100",
             http_version="http2and3",
             is_ipv6_enabled=True,
@@ -259,6 +283,32 @@ class SiteHosting(pulumi.ComponentResource):
             ),
             opts=primary.opts(self),
         )
+
+        # The site's key names the distribution; the buckets encrypt with it from then on.
+        self.key = None
+        if args.kms:
+            distribution_arn = self.distribution.arn
+            self.key = MultiRegionKey(
+                f"{name}-key",
+                MultiRegionKeyArgs(
+                    prefix=args.prefix,
+                    purpose="site",
+                    description=f"{args.prefix} web site files (only its CloudFront distribution decrypts)",
+                    regions=args.regions,
+                    account_id=args.account_id,
+                    service_statements=lambda region: distribution_arn.apply(lambda arn: [cloudfront_statement(arn)]),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.encryptions = {
+            region.role: encrypt_bucket(
+                f"{name}-{region.role}",
+                self.buckets[region.role],
+                region.opts(self),
+                self.key.arn_in(region) if self.key else None,
+            )
+            for region in args.regions
+        }
 
         for region in args.regions:
             bucket = self.buckets[region.role]
@@ -296,7 +346,15 @@ class SiteHosting(pulumi.ComponentResource):
             force_destroy=True,
             opts=region.opts(self),
         )
-        public_access = make_private(child, bucket, region.opts(self))
+        public_access = make_private(child, bucket, region.opts(self), encrypt=False)  # see self.encryptions
+        versioning = aws.s3.BucketVersioning(
+            f"{child}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=region.opts(self),
+        )
+        expire_old_versions(child, bucket, args.noncurrent_version_days, region.opts(self, depends_on=[versioning]))
+        notify_eventbridge(child, bucket, region.opts(self))
         return bucket, public_access
 
 
@@ -359,6 +417,7 @@ class SiteContent(pulumi.ComponentResource):
         # The secondary's copy is what CloudFront serves when the primary region fails.
         for region in args.hosting.regions:
             bucket = args.hosting.buckets[region.role]
+            encryption = args.hosting.encryptions[region.role]  # objects are encrypted as the bucket says
             self.ui_config_objects[region.role] = aws.s3.BucketObjectv2(
                 f"{name}-{region.role}-ui-config",
                 bucket=bucket.id,
@@ -367,7 +426,7 @@ class SiteContent(pulumi.ComponentResource):
                 content_type=CONTENT_TYPES[".json"],
                 # Read at every start-up: a stale copy would point at replaced resources.
                 cache_control=NO_STORE,
-                opts=region.opts(self),
+                opts=region.opts(self, depends_on=[encryption]),
             )
             for key, path in files:
                 aws.s3.BucketObjectv2(
@@ -377,7 +436,7 @@ class SiteContent(pulumi.ComponentResource):
                     source=pulumi.FileAsset(str(path)),
                     content_type=content_type(key),
                     cache_control=cache_control(key),
-                    opts=region.opts(self),
+                    opts=region.opts(self, depends_on=[encryption]),
                 )
 
         self.file_keys = [UI_CONFIG_KEY, *(key for key, _ in files)]

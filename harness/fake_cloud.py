@@ -151,7 +151,38 @@ def _topic_subscription(reg: Registration, region: str) -> dict[str, Any]:
     return {"id": arn, "arn": arn, "pendingConfirmation": reg.inputs.get("protocol") == "email"}
 
 
+def _kms_key(reg: Registration, region: str) -> dict[str, Any]:
+    key_id = ("mrk-" if reg.inputs.get("multiRegion") else "") + _token(reg.urn, length=32)
+    return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{key_id}"}
+
+
+def _kms_replica_key(reg: Registration, region: str) -> dict[str, Any]:
+    key_id = reg.inputs["primaryKeyArn"].rsplit("/", 1)[-1]  # a replica shares its primary's key id
+    return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{key_id}"}
+
+
+def _web_acl(reg: Registration, region: str) -> dict[str, Any]:
+    acl_id = f"{_token(reg.urn, length=8)}-0000-4000-8000-{_token(reg.urn, 'acl', length=12)}"
+    scope = "global" if reg.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {"id": acl_id, "arn": f"arn:aws:wafv2:{region}:{ACCOUNT}:{scope}/webacl/{reg.inputs['name']}/{acl_id}",
+            "capacity": 0}
+
+
+def _log_delivery_part(kind: str) -> Synth:
+    def synth(reg: Registration, region: str) -> dict[str, Any]:
+        name = reg.inputs.get("name") or _token(reg.urn, length=16)
+        return {"id": name, "name": name, "arn": f"arn:aws:logs:{region}:{ACCOUNT}:{kind}:{name}"}
+
+    return synth
+
+
 SYNTHS: dict[str, Synth] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/replicaKey:ReplicaKey": _kms_replica_key,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": _log_delivery_part("delivery-source"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": _log_delivery_part("delivery-destination"),
+    "aws:cloudwatch/logDelivery:LogDelivery": _log_delivery_part("delivery"),
     "aws:s3/bucket:Bucket": _bucket,
     "aws:dynamodb/table:Table": _table,
     "aws:dynamodb/tableReplica:TableReplica": _table_replica,

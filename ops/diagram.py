@@ -46,6 +46,7 @@ NO_DOT = "graphviz's `dot` is not installed: install graphviz (apt-get install g
 
 # Resource types.
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 TABLE = "aws:dynamodb/table:Table"
 TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
@@ -151,7 +152,11 @@ def build_graph(run: ProgramRun, stack: str) -> Graph:
     index = _Index(run)
     origins = _origins(run, index)
     site_buckets = {bucket for _, bucket, _ in origins}
+    # Access-log buckets (the hardened profile's) receive logs; they are not part of the architecture.
+    log_buckets = {r.inputs.get("targetBucket") for r in run.of_type(BUCKET_LOGGING)}
     for reg in run.resources:
+        if reg.type == BUCKET and reg.id in log_buckets:
+            continue
         if reg.type == BUCKET:
             kind = Kind.SITE_BUCKET if reg.urn in site_buckets else Kind.OBJECT_BUCKET
             graph.nodes.append(_node(reg, kind, physical=_bucket_name(reg)))

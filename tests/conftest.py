@@ -29,10 +29,16 @@ def run_with(overrides: Mapping[str, str] | None = None, **kw: str) -> ProgramRu
 
 @pytest.fixture(scope="session")
 def prod() -> ProgramRun:
-    """The program as `pulumi up` would run it with only Pulumi.prod.yaml's config."""
+    """The program as `pulumi up` would run it with only Pulumi.prod.yaml's config (the hardened profile)."""
     return run_program(FakeCloud(), stack_config("prod"))
 
 
 @pytest.fixture(scope="session")
 def run_config() -> Callable[..., ProgramRun]:
     return run_with
+
+
+@pytest.fixture(scope="session")
+def baseline() -> ProgramRun:
+    """Pulumi.prod.yaml with the cheap profile (a dev stack): no WAF, no customer managed keys, no access logs."""
+    return run_with(securityProfile="baseline")

@@ -229,10 +229,16 @@ def test_state_machine_role_may_only_read_and_update_the_secondary_state_table_a
     assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     secondary_topic = next(t for t in enabled.of_type(TOPIC) if t.region == SECONDARY)
     table = f"arn:aws:dynamodb:{SECONDARY}:{ACCOUNT}:table/{APP_CONFIG_TABLE}"
-    assert [(s["Action"], s["Resource"]) for s in statements(policy_of(enabled, role))] == [
+    # Pulumi.prod.yaml is hardened: the topic is encrypted, publishing needs its key, through SNS only.
+    key = secondary_topic.inputs["kmsMasterKeyId"]
+    assert key.startswith(f"arn:aws:kms:{SECONDARY}:")
+    granted = statements(policy_of(enabled, role))
+    assert [(s["Action"], s["Resource"]) for s in granted] == [
         (["dynamodb:GetItem", "dynamodb:UpdateItem"], table),
         (["sns:Publish"], secondary_topic.outputs["arn"]),
+        (["kms:GenerateDataKey*", "kms:Decrypt"], key),
     ]
+    assert granted[2]["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{SECONDARY}.amazonaws.com"}}
 
 
 def test_the_alarm_entering_alarm_reaches_the_machine_through_the_secondary_default_bus(enabled):

@@ -138,3 +138,9 @@ def test_preview_prints_one_line_error_for_bad_stack_config(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: no stack file Pulumi.does-not-exist.yaml"
+
+
+def test_the_readme_configuration_tables_name_every_config_key():
+    readme = (ROOT / "README.md").read_text()
+    missing = [key for key in config_schema() if f"`{key}`" not in readme]
+    assert missing == []

@@ -103,7 +103,7 @@ def test_tables_are_on_demand_streamed_recoverable_encrypted_and_protected(prod)
         assert inputs["streamEnabled"] is True
         assert inputs["streamViewType"] == "NEW_AND_OLD_IMAGES"  # required by global tables
         assert inputs["pointInTimeRecovery"] == {"enabled": True}
-        assert inputs["serverSideEncryption"] == {"enabled": True}
+        assert inputs["serverSideEncryption"]["enabled"] is True  # the key: tests/test_hardened.py
         assert inputs["deletionProtectionEnabled"] is True
         assert table.options["ignore_changes"] == ["replicas"]
         assert table.options["retain_on_delete"] is True

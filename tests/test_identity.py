@@ -169,7 +169,8 @@ def test_app_users_read_write_and_list_only_public_photos_of_both_regions_bucket
             "Resource": buckets,
             "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}},
         }
-        assert set(statements) <= {"ReadWritePhotos", "ListPhotos", "InvokeAppRoutes"}
+        # ... and, with customer managed keys, the keys of those photos (tests/test_hardened.py).
+        assert set(statements) <= {"ReadWritePhotos", "ListPhotos", "InvokeAppRoutes", "UsePhotoKey1", "UsePhotoKey2"}
 
 
 def test_app_users_may_invoke_exactly_the_non_operator_routes_of_both_regions(prod):

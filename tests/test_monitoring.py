@@ -100,13 +100,14 @@ def api_alarm(run: ProgramRun, region: str, api_name: str, stage: str, status: s
 
 
 # -- topics and actions -----------------------------------------------------------------------------
-def test_each_region_has_its_own_alarm_topic(prod):
-    found = topics(prod)
+def test_each_region_has_its_own_alarm_topic(baseline):
+    found = topics(baseline)
     assert set(found) == {PRIMARY, SECONDARY}
     for region, topic in found.items():
         assert topic.outputs["arn"].startswith(f"arn:aws:sns:{region}:")
         assert topic.inputs["name"] == f"{PREFIX}-alarms-{'primary' if region == PRIMARY else 'secondary'}"
-        # CloudWatch cannot publish to a topic under the AWS-managed key alias/aws/sns.
+        # CloudWatch cannot publish to a topic under the AWS-managed key alias/aws/sns: unencrypted in baseline,
+        # the stack's own key in hardened (tests/test_hardened.py).
         assert topic.inputs.get("kmsMasterKeyId") in (None, "")
 
 

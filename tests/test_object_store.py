@@ -119,11 +119,12 @@ def test_every_child_is_deployed_in_the_region_of_the_bucket_it_configures(prod)
             assert reg.region == region, reg.name
 
 
-def test_buckets_are_versioned_encrypted_private_and_without_acls(prod):
+def test_buckets_are_versioned_encrypted_private_and_without_acls(prod, baseline):
     for region in (PRIMARY, SECONDARY):
         versioning = setting(prod, VERSIONING, region)
         assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
-        encryption = setting(prod, PROTECTIONS[1], region)
+        # SSE-S3 in baseline; the hardened profile's customer managed key: tests/test_hardened.py.
+        encryption = setting(baseline, PROTECTIONS[1], region)
         assert encryption.inputs["rules"] == [
             {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
         ]
@@ -213,9 +214,9 @@ def test_photos_replicate_in_both_directions(prod):
     assert len(prod.of_type(REPLICATION)) == 2
 
 
-def test_replication_rule_has_rtc_metrics_delete_markers_replica_modifications_and_photo_prefix(prod):
+def test_replication_rule_has_rtc_metrics_delete_markers_replica_modifications_and_photo_prefix(baseline):
     for source in (PRIMARY, SECONDARY):
-        (rule,) = replication_from(prod, source).inputs["rules"]
+        (rule,) = replication_from(baseline, source).inputs["rules"]
         assert rule["status"] == "Enabled"
         assert rule["id"] and rule["priority"] == 1.0
         assert rule["filter"] == {"prefix": "public/"}
@@ -247,11 +248,12 @@ def test_replication_roles_are_assumed_only_by_s3_and_created_in_the_source_regi
     assert len(roles) == 2  # one per direction
 
 
-def test_replication_roles_grant_exactly_the_replication_actions(prod):
+def test_replication_roles_grant_exactly_the_replication_actions(baseline):
+    """Without customer managed keys; with them, the key grants are added (tests/test_hardened.py)."""
     for source, destination in ((PRIMARY, SECONDARY), (SECONDARY, PRIMARY)):
-        replication = replication_from(prod, source)
-        role = role_of(prod, replication)
-        policies = [r for r in prod.of_type(ROLE_POLICY) if r.inputs["role"] == role.outputs["name"]]
+        replication = replication_from(baseline, source)
+        role = role_of(baseline, replication)
+        policies = [r for r in baseline.of_type(ROLE_POLICY) if r.inputs["role"] == role.outputs["name"]]
         assert len(policies) == 1
         assert policies[0].urn in replication.options["depends_on"]  # granted before S3 checks it
         source_arn, destination_arn = (f"arn:aws:s3:::{bucket_name(r)}" for r in (source, destination))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from components.contract import Out, RegionOut, ui_config
-from harness.fake_cloud import FakeCloud
-from harness.program import PROVIDER_TYPE, run_program, stack_config
+from harness.fake_cloud import ACCOUNT, FakeCloud
+from harness.program import PROVIDER_TYPE, Registration, run_program, stack_config
 from tests.conftest import PRIMARY, SECONDARY
 
 
@@ -40,9 +41,15 @@ def test_no_lambda_anywhere(prod):
     assert [r for r in prod.resources if "lambda" in json.dumps(r.inputs, default=str).lower()] == []
 
 
-def test_no_iam_statement_grants_a_wildcard_action_or_resource(prod):
-    checked = 0
-    for reg in prod.resources:
+KEY_POLICY_TYPES = {"aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"}
+
+
+def wildcard_findings(resources: list[Registration], account: str = ACCOUNT) -> tuple[list[Any], int]:
+    """(what breaks the rule, statements checked). Identity, trust and bucket policies name exact actions and
+    resources. In a key policy "Resource": "*" means "this key" (the only value KMS accepts there): instead no
+    principal is "*", only the account root gets kms:* (AWS's delegation to IAM), services get named actions."""
+    findings, checked = [], 0
+    for reg in resources:
         for key in ("policy", "assumeRolePolicy"):
             document = reg.inputs.get(key)
             if not isinstance(document, str) or not document.startswith("{"):
@@ -53,11 +60,52 @@ def test_no_iam_statement_grants_a_wildcard_action_or_resource(prod):
                 checked += 1
                 actions = statement.get("Action", [])
                 actions = [actions] if isinstance(actions, str) else actions
-                assert all(a != "*" and not a.endswith(":*") for a in actions), (reg.name, statement)
-                resources = statement.get("Resource", [])
-                resources = [resources] if isinstance(resources, str) else resources
-                assert "*" not in resources, (reg.name, statement)
-    assert checked > 10
+                resources_ = statement.get("Resource", [])
+                resources_ = [resources_] if isinstance(resources_, str) else resources_
+                if reg.type in KEY_POLICY_TYPES and key == "policy":
+                    principal = statement.get("Principal")
+                    if principal == "*" or "*" in json.dumps(principal) or resources_ != ["*"]:
+                        findings.append((reg.name, statement))
+                    elif any(a in ("*", "kms:*") for a in actions) and principal != {
+                        "AWS": f"arn:aws:iam::{account}:root"
+                    }:
+                        findings.append((reg.name, statement))
+                    continue
+                if any(a == "*" or a.endswith(":*") for a in actions) or "*" in resources_:
+                    findings.append((reg.name, statement))
+    return findings, checked
+
+
+def test_no_iam_statement_grants_a_wildcard_action_or_resource(prod, baseline):
+    for run in (prod, baseline):
+        findings, checked = wildcard_findings(run.resources)
+        assert findings == []
+        assert checked > 10
+    assert len([r for r in prod.resources if r.type in KEY_POLICY_TYPES]) == 6  # the rule did read key policies
+
+
+def test_the_wildcard_rule_bans_star_resources_in_identity_policies_but_reads_star_as_this_key_in_key_policies():
+    def reg(type_: str, statement: dict[str, Any]) -> Registration:
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        return Registration(type=type_, name=type_, urn="", parent="", custom=True, inputs={"policy": document},
+                            region=PRIMARY, provider="")
+
+    root = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    allowed = [
+        reg("aws:kms/key:Key", {"Effect": "Allow", "Principal": root, "Action": "kms:*", "Resource": "*"}),
+        reg("aws:kms/replicaKey:ReplicaKey", {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                              "Action": "kms:Decrypt", "Resource": "*"}),
+    ]
+    refused = [
+        reg("aws:iam/rolePolicy:RolePolicy", {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
+        reg("aws:iam/rolePolicy:RolePolicy", {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}),
+        reg("aws:kms/key:Key", {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
+                                "Resource": "*"}),
+        reg("aws:kms/key:Key", {"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"},
+                                "Action": "kms:*", "Resource": "*"}),
+    ]
+    assert wildcard_findings(allowed) == ([], 2)
+    assert len(wildcard_findings(refused)[0]) == len(refused)
 
 
 def test_outputs_hold_everything_the_web_app_and_operators_need(prod):

@@ -246,30 +246,45 @@ def test_templates_are_filled_with_the_regions_own_writable_state(prod):
         assert f'":w": {{"S": "{writable}"}}' in template["application/json"]
 
 
-def test_body_routes_validate_their_model_and_every_route_declares_its_params(any_run):
+def test_every_route_that_takes_input_is_validated_and_declares_its_params(any_run):
+    """GETs included (CKV2_AWS_53): path parameters required, query strings declared optional (the templates
+    bound them), bodies checked against the route's model."""
     for view in apis(any_run):
         methods = view.keyed(METHOD)
-        validators = view.of(VALIDATOR)
+        api_name = view.rest_api.inputs["name"]
+        validators = {v.inputs["name"].removeprefix(f"{api_name}-"): v for v in view.of(VALIDATOR)}
+        assert set(validators) == {"body-and-params", "params"}
         models = {m.inputs["name"]: m for m in view.of(MODEL)}
         body_routes = [r for r in routes_of(view) if r.body_model]
         assert len(models) == len(body_routes)
-        assert len(validators) == (1 if body_routes else 0)
+        assert validators["body-and-params"].inputs["validateRequestBody"] is True
+        assert validators["body-and-params"].inputs["validateRequestParameters"] is True
+        assert validators["params"].inputs["validateRequestBody"] is False
+        assert validators["params"].inputs["validateRequestParameters"] is True
         for route in routes_of(view):
             inputs = methods[(route.method, route.path)].inputs
             assert inputs.get("requestParameters", {}) == {
                 **{f"method.request.path.{p}": True for p in route.path_params},
                 **{f"method.request.querystring.{q}": False for q in route.query_params},
             }
+            assert route.path_params or route.query_params or route.body_model  # every route takes input
             if not route.body_model:
-                assert not inputs.get("requestModels") and not inputs.get("requestValidatorId")
+                assert not inputs.get("requestModels")
+                assert inputs["requestValidatorId"] == validators["params"].outputs["id"], route
                 continue
             model = models[inputs["requestModels"]["application/json"]]
             assert json.loads(model.inputs["schema"]) == route.body_model
             assert model.inputs["contentType"] == "application/json"
             assert re.fullmatch(r"[A-Za-z0-9]+", model.inputs["name"])
-            assert inputs["requestValidatorId"] == validators[0].outputs["id"]
-            assert validators[0].inputs["validateRequestBody"] is True
-            assert validators[0].inputs["validateRequestParameters"] is True
+            assert inputs["requestValidatorId"] == validators["body-and-params"].outputs["id"]
+
+
+def test_a_route_without_any_input_gets_no_validator():
+    route = Route("GET", "/health", "Scan", "state-get.request.vtl", "state-get.response.vtl",
+                  grants=(("dynamodb:Scan", "appConfig"),))
+    assert rest_api.validator_kind(route) is None
+    assert rest_api.validator_kind(dataclasses.replace(route, query_params=("limit",))) == "params"
+    assert rest_api.validator_kind(dataclasses.replace(route, path="/health/{id}")) == "params"
 
 
 def test_dynamodb_errors_never_answer_200_and_every_answer_carries_the_cors_origin(any_run):
@@ -468,7 +483,8 @@ def test_stage_prod_serves_the_deployment_with_json_access_logs(any_run):
 
 
 def test_stage_throttles_logs_at_info_without_data_trace_and_keeps_logs_the_configured_days(fixture, prod):
-    for run, (rate, burst, days) in ((fixture, (7, 11, 14)), (prod, (50, 100, 30))):
+    # Pulumi.prod.yaml is hardened: a year of logs.
+    for run, (rate, burst, days) in ((fixture, (7, 11, 14)), (prod, (50, 100, 365))):
         for view in apis(run):
             settings = view.one(METHOD_SETTINGS)
             assert settings.inputs["methodPath"] == "*/*"

@@ -84,7 +84,8 @@ def test_site_buckets_are_private_owner_enforced_and_encrypted_in_both_regions(p
         encryption = prod.one(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", f"site-{role}"
         )
-        assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+        # The hardened profile (Pulumi.prod.yaml) uses the site's own key (tests/test_hardened.py).
+        assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
 
 
 def test_cloudfront_reads_the_buckets_through_an_origin_access_control_not_a_legacy_identity(prod):

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, PhotosClient, commentProblem, parseComments, parsePhotoPage, stateFetcher, type ApiDeps } from './api';
 import { CREDS, hang, jsonResponse, scriptedFetch, testConfig, verifySignedRequest } from './testing/fakes';
+// The web application firewall's answers (hardened profile), as components/waf.py configures them.
+import wafResponses from '../../components/waf-responses.json';
 
 const config = testConfig();
 
@@ -78,6 +80,18 @@ describe('PhotosClient', () => {
     const bad = scriptedFetch(() => jsonResponse(400, { code: 'BAD_REQUEST_BODY', message: 'Invalid request body: [string "" is too short]' }));
     const badError = await new PhotosClient(config.primary, deps(bad.fetch)).postComment('p', 'x').catch((e) => e);
     expect(badError).toMatchObject({ status: 400, code: 'BAD_REQUEST_BODY', message: 'Invalid request body: [string "" is too short]' });
+  });
+
+  it('a request the WAF blocks or throttles becomes an ApiError with its code, never taken for expired credentials', async () => {
+    for (const { status, body } of Object.values(wafResponses)) {
+      let renewed = 0;
+      const { fetch, calls } = scriptedFetch(() => jsonResponse(status, body));
+      const client = new PhotosClient(config.primary, deps(fetch, { renewCredentials: async () => void renewed++ }));
+      const error = await client.listPhotos().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({ status, code: body.code, message: body.message });
+      expect([renewed, calls.length]).toEqual([0, 1]);
+    }
   });
 
   it('API Gateway errors without a code, and non-JSON bodies, still give a message', async () => {
