@@ -25,7 +25,6 @@ through `GetBucketReplication`, which drops fields.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -36,7 +35,8 @@ from typing import Any, Literal
 
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey, S3Backend
 
-from sandbox.replication import LagQueue, Patches, applying, defer, is_applying
+import patches
+from sandbox.replication import LagQueue, applying, defer, is_applying
 
 log = logging.getLogger(__name__)
 
@@ -72,27 +72,19 @@ class S3Replicator:
         self.queue: LagQueue[S3Event] = LagQueue("s3-replication", lag, self._apply, ready=self._ready)
         self._status: weakref.WeakKeyDictionary[FakeKey, str] = weakref.WeakKeyDictionary()
         self._replica_markers: weakref.WeakSet[FakeDeleteMarker] = weakref.WeakSet()
-        self._patches = Patches()
+        self._patches = patches.Patches()
         self._originals: dict[str, Callable[..., Any]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
-        self._hook("put_object", self._after_put)
-        self._hook("delete_object", self._after_delete)
-        self._hook("put_object_tagging", self._after_put_tagging)
-        self._hook("delete_object_tagging", self._after_delete_tagging)
+        hooks = {"put_object": self._after_put, "delete_object": self._after_delete,
+                 "put_object_tagging": self._after_put_tagging, "delete_object_tagging": self._after_delete_tagging}
+        for name, after in hooks.items():
+            self._originals[name] = patches.after_s3_write(self._patches, name, after, active=lambda: not is_applying())
         status = self._status
-
-        def with_status(original: property) -> property:
-            def response_dict(key: FakeKey) -> dict[str, Any]:
-                headers = original.fget(key)
-                if key in status:
-                    headers[STATUS_HEADER] = status[key]
-                return headers
-
-            return property(response_dict)
-
-        self._patches.replace(FakeKey, "response_dict", with_status)
+        patches.extra_s3_object_headers(
+            self._patches, lambda key: {STATUS_HEADER: status[key]} if key in status else {}
+        )
         self.queue.start()
 
     def stop(self) -> None:
@@ -104,23 +96,6 @@ class S3Replicator:
         return self._status.get(key)
 
     # -- hooks (run in the request thread, inside the backend lock) ------------------------------------
-    def _hook(self, name: str, after: Callable[[S3Backend, Any, dict[str, Any]], None]) -> None:
-        def make(original: Callable[..., Any]) -> Callable[..., Any]:
-            self._originals[name] = original
-            signature = inspect.signature(original)
-
-            def hooked(backend: S3Backend, *args: Any, **kwargs: Any) -> Any:
-                result = original(backend, *args, **kwargs)
-                if not is_applying():
-                    bound = signature.bind(backend, *args, **kwargs)
-                    bound.apply_defaults()
-                    after(backend, result, bound.arguments)
-                return result
-
-            return hooked
-
-        self._patches.replace(S3Backend, name, make)
-
     def _after_put(self, backend: S3Backend, key: FakeKey, _params: dict[str, Any]) -> None:
         # metadata and tags are set by the handler after put_object: decide when the request ends
         defer(lambda: self._on_new_version(backend, key))
