@@ -14,7 +14,9 @@ PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 LAG = 0.25  # seconds: short for tests, long enough to observe that replication is asynchronous
 MARGIN = 2.0  # seconds on top of the lag before a test gives up waiting
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10)
-KEYS = {"aws_access_key_id": "AKIDSANDBOXTEST", "aws_secret_access_key": "sandbox-secret"}
+KEYS = {"aws_access_key_id": "AKIDSANDBOXTEST", "aws_secret_access_key": "sandbox-secret"}  # not issued: admin
+ORIGIN = "http://127.0.0.1:8080"  # the browser origin the test clouds allow
+FOREIGN_ORIGIN = "https://evil.example"
 
 
 def unique(prefix: str) -> str:
