@@ -122,6 +122,23 @@ class AccessControl:
             return Verdict(call, who=ADMIN, signing_region=credential.region)
         return self._issued(call, request, signed, credential, principal)
 
+    def role_may(self, role_arn: str, action: str, resource: str, bucket: str) -> bool:
+        """Whether a service acting as `role_arn` (S3 replication) may do `action` on an S3 `resource`: the
+        role's identity policies and the bucket's policy, same-account rules."""
+        if self.principals is None:
+            return False
+        now = self.clock()
+        context: dict[str, iam_policy.ContextValue] = {
+            "aws:SecureTransport": "true", "aws:PrincipalArn": role_arn, "aws:PrincipalAccount": self.account,
+            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(now)),
+        }
+        caller = iam_policy.Caller(account=self.account, arns=frozenset({role_arn}))
+        verdict = iam_policy.authorize(self.principals.policies(role_arn),
+                                       _bucket_policies(_bucket(self.account, bucket)), action, resource, context,
+                                       caller)
+        return verdict.allowed
+
     def signed_by_operator(self, request: Incoming, service: str, regions: Sequence[str]) -> bool:
         """True when `request` carries a valid SigV4 signature by long-lived keys the sandbox issued (the
         operator's), scoped to `service` in one of `regions`."""

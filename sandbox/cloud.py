@@ -176,8 +176,10 @@ class LocalCloud:
 
     # -- the doors ---------------------------------------------------------------------------------------------
     def set_principals(self, principals: Principals) -> None:
-        """Who issued keys belong to (the credentials broker): their calls are verified and authorised."""
+        """Who issued keys belong to (the credentials broker): their calls are verified and authorised, and
+        S3 replication acts as each configuration's role (its policies decide what is copied)."""
         self.access.principals = principals
+        self.s3.authorize = self.access.role_may
 
     def allow_origin(self, origin: str) -> None:
         """Let a browser origin (scheme://host:port) call the AWS endpoints (CORS); S3 also needs the bucket's rules."""

@@ -17,7 +17,12 @@ S3 does:
 - tag changes follow the object; tag changes on a replica go back only when the replica's
   bucket has a rule with `SourceSelectionCriteria.ReplicaModifications` Enabled;
 - in the destination, versions are ordered by their original time, so concurrent writes
-  of one key in two buckets converge on the newest one in both (last writer wins).
+  of one key in two buckets converge on the newest one in both (last writer wins);
+- with `authorize` set (the sandbox sets it), S3 acts as the configuration's replication role: the
+  role must be allowed s3:GetReplicationConfiguration and s3:ListBucket on the source bucket,
+  s3:GetObjectVersionForReplication (and GetObjectVersionTagging for tags) on the source object and
+  s3:ReplicateObject / ReplicateDelete / ReplicateTags on the destination object ("Setting up
+  permissions for live replication"); otherwise the version is marked FAILED and nothing is copied.
 
 The stored configuration is read from the backend (`bucket.replication`, parsed XML), not
 through `GetBucketReplication`, which drops fields.
@@ -41,6 +46,8 @@ from sandbox.replication import LagQueue, applying, defer, is_applying
 log = logging.getLogger(__name__)
 
 Kind = Literal["object", "marker", "tags"]
+# (role ARN, action, resource ARN, bucket the resource is in) -> allowed
+Authorize = Callable[[str, str, str, str], bool]
 STATUS_HEADER = "x-amz-replication-status"
 PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
 
@@ -74,6 +81,7 @@ class S3Replicator:
         self._replica_markers: weakref.WeakSet[FakeDeleteMarker] = weakref.WeakSet()
         self._patches = patches.Patches()
         self._originals: dict[str, Callable[..., Any]] = {}
+        self.authorize: Authorize | None = None  # None: the replication role is not checked
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,16 +166,44 @@ class S3Replicator:
         with self.lock, applying():
             if event.kind == "object":
                 assert isinstance(event.version, FakeKey)
-                ok = all([self._copy_object(event.backend, event.version, t) for t in event.targets])
+                ok = all([self._permitted(event, t) and self._copy_object(event.backend, event.version, t)
+                          for t in event.targets])
                 self._status[event.version] = COMPLETED if ok else FAILED
             elif event.kind == "marker":
                 assert isinstance(event.version, FakeDeleteMarker)
-                for target in event.targets:
+                for target in (t for t in event.targets if self._permitted(event, t)):
                     self._copy_marker(event.backend, event.version, target)
             else:
                 assert isinstance(event.version, FakeKey)
-                for target in event.targets:
+                for target in (t for t in event.targets if self._permitted(event, t)):
                     self._copy_tags(event.backend, event.version, target)
+
+    def _permitted(self, event: S3Event, target: Target) -> bool:
+        """The replication role may read this version from the source and write it to the destination."""
+        if self.authorize is None:
+            return True
+        config = getattr(event.backend.buckets.get(event.bucket), "replication", None) or {}
+        role = str(config.get("Role") or "")
+        name = event.version.name
+        source, destination = f"arn:aws:s3:::{event.bucket}", f"arn:aws:s3:::{target.bucket}"
+        wanted = [("s3:GetReplicationConfiguration", source, event.bucket), ("s3:ListBucket", source, event.bucket)]
+        if event.kind == "object":
+            wanted += [("s3:GetObjectVersionForReplication", f"{source}/{name}", event.bucket),
+                       ("s3:ReplicateObject", f"{destination}/{name}", target.bucket)]
+            if isinstance(event.version, FakeKey) and _tags(event.backend, event.version):
+                wanted += [("s3:GetObjectVersionTagging", f"{source}/{name}", event.bucket),
+                           ("s3:ReplicateTags", f"{destination}/{name}", target.bucket)]
+        elif event.kind == "marker":
+            wanted.append(("s3:ReplicateDelete", f"{destination}/{name}", target.bucket))
+        else:
+            wanted += [("s3:GetObjectVersionTagging", f"{source}/{name}", event.bucket),
+                       ("s3:ReplicateTags", f"{destination}/{name}", target.bucket)]
+        denied = [action for action, resource, bucket in wanted
+                  if not role or not self.authorize(role, action, resource, bucket)]
+        if denied:
+            log.warning("S3 replication %s -> %s of %s: role %r may not %s", event.bucket, target.bucket, name,
+                        role, ", ".join(denied))
+        return not denied
 
     def _destination(self, backend: S3Backend, target: Target) -> FakeBucket | None:
         bucket = backend.buckets.get(target.bucket)

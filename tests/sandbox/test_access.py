@@ -341,3 +341,34 @@ def test_identity_pool_principal_tags_scope_s3_writes_to_the_users_own_prefix(
         400, "ExpiredToken")
     assert [o["Key"] for o in aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket)["Contents"]] == [
         "public/alice/p1"]
+
+
+# -- S3 replication acts as its role ----------------------------------------------------------------------------
+def test_replication_needs_its_roles_permissions_and_marks_the_object_failed_otherwise(
+    local_cloud: LocalCloud, broker: CredentialsBroker, aws_client: Callable[..., Any]
+) -> None:
+    from components.object_store import replication_policy
+
+    source, destination = unique("repl-src"), unique("repl-dst")
+    role = f"arn:aws:iam::{ACCOUNT}:role/{unique('replication')}"
+    s3 = aws_client("s3", PRIMARY)
+    for name, region in ((source, PRIMARY), (destination, SECONDARY)):
+        aws_client("s3", region).create_bucket(Bucket=name, **(
+            {"CreateBucketConfiguration": {"LocationConstraint": region}} if region != "us-east-1" else {}))
+        aws_client("s3", region).put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={"Role": role, "Rules": [{
+        "ID": "photos", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": "public/"},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "Destination": {"Bucket": f"arn:aws:s3:::{destination}"}}]})
+
+    def replicate(key: str) -> str:
+        s3.put_object(Bucket=source, Key=key, Body=b"x")
+        assert local_cloud.wait_replication_idle(5)
+        return str(s3.head_object(Bucket=source, Key=key)["ReplicationStatus"])
+
+    broker.set_role_policies(role, [])  # a role without the replication grants
+    assert replicate("public/denied") == "FAILED"
+    broker.set_role_policies(role, [replication_policy(f"arn:aws:s3:::{source}", f"arn:aws:s3:::{destination}")])
+    assert replicate("public/granted") == "COMPLETED"
+    keys = {o["Key"] for o in aws_client("s3", SECONDARY).list_objects_v2(Bucket=destination).get("Contents", [])}
+    assert keys == {"public/granted"}
