@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
@@ -162,13 +163,9 @@ def verify(
     token = _check_token(token_for, credential, _header(request.headers, "x-amz-security-token"))
     _check_payload(request, service)
     signer_class = _HeaderS3Signer if service == "s3" else _HeaderSigner
-    signer = signer_class(Credentials(credential.access_key, secret, token), service, credential.region)
-    signer.signed = signed_headers
     aws_request = _aws_request(request, service, drop=())
-    aws_request.context["timestamp"] = amz_date
-    expected = signer.signature(signer.string_to_sign(aws_request, signer.canonical_request(aws_request)), aws_request)
-    if not hmac.compare_digest(expected, signature):
-        raise SigV4Error("INVALID_SIGNATURE", _MISMATCH, kind="signature")
+    _check_signature(signer_class(Credentials(credential.access_key, secret, token), service, credential.region),
+                     signed_headers, aws_request, amz_date, signature)
     return credential
 
 
@@ -219,18 +216,15 @@ def verify_presigned(
                          "This date in the credential must be in the format \"yyyyMMdd\".", kind="bad-url")
     secret = _secret(secret_for, credential)
     token = _check_token(token_for, credential, params.get("X-Amz-Security-Token", ""))
-    signer_class = _QueryS3Signer if service == "s3" else _QuerySigner
-    signer = signer_class(Credentials(credential.access_key, secret, token), service, credential.region)
-    signer.signed = [h.strip().lower() for h in params["X-Amz-SignedHeaders"].split(";") if h.strip()]
-    if "host" not in signer.signed:
+    signed_headers = [h.strip().lower() for h in params["X-Amz-SignedHeaders"].split(";") if h.strip()]
+    if "host" not in signed_headers:
         raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
                          kind="malformed")
+    signer_class = _QueryS3Signer if service == "s3" else _QuerySigner
     aws_request = _aws_request(request, service, drop=("X-Amz-Signature",))
     del aws_request.headers["x-amz-content-sha256"]  # a presigned URL's payload is UNSIGNED-PAYLOAD
-    aws_request.context["timestamp"] = amz_date
-    expected = signer.signature(signer.string_to_sign(aws_request, signer.canonical_request(aws_request)), aws_request)
-    if not hmac.compare_digest(expected, params["X-Amz-Signature"].lower()):
-        raise SigV4Error("INVALID_SIGNATURE", _MISMATCH, kind="signature")
+    _check_signature(signer_class(Credentials(credential.access_key, secret, token), service, credential.region),
+                     signed_headers, aws_request, amz_date, params["X-Amz-Signature"].lower())
     return credential
 
 
@@ -262,6 +256,18 @@ class _QuerySigner(_SignedHeadersOnly, SigV4QueryAuth):
 
 class _QueryS3Signer(_SignedHeadersOnly, S3SigV4QueryAuth):
     pass
+
+
+def _check_signature(signer: _SignedHeadersOnly, signed_headers: list[str], aws_request: AWSRequest, amz_date: str,
+                     signature: str) -> None:
+    """Compute the signature with botocore's signer, as of the request's own date, and compare."""
+    signer.signed = signed_headers
+    aws_request.context["timestamp"] = amz_date
+    botocore_signer: Any = signer
+    canonical = botocore_signer.canonical_request(aws_request)
+    expected = botocore_signer.signature(botocore_signer.string_to_sign(aws_request, canonical), aws_request)
+    if not hmac.compare_digest(expected, signature):
+        raise SigV4Error("INVALID_SIGNATURE", _MISMATCH, kind="signature")
 
 
 def _aws_request(request: SignedRequest, service: str, drop: tuple[str, ...]) -> AWSRequest:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ from ops.appclient import AppUser, new_photo_id
 from sandbox.outage import TOKEN_HEADER
 from sandbox.up import Sandbox
 from tests.e2e.conftest import DEV_ORIGIN
+from tests.sandbox.cloud_support import http
 
 EVIL = "https://evil.example"
 S3V4 = Config(signature_version="s3v4", s3={"addressing_style": "path"})
@@ -46,15 +45,6 @@ def refusal(call: Callable[[], Any]) -> tuple[int, str]:
     response = raised.value.response
     return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
 
-
-def http(url: str, method: str = "GET", body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def table(sandbox: Sandbox, name: str) -> str:

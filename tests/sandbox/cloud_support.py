@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,3 +35,13 @@ def eventually(check: Callable[[], Any], timeout: float = LAG + MARGIN, interval
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout:.2f}s")
         time.sleep(interval)
+
+
+def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+    """(status, headers, body) of a raw HTTP request; errors are answers too."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()

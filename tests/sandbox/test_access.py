@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,7 +26,7 @@ from components.identity import authenticated_trust_policy
 from sandbox.cloud import ACCOUNT, LocalCloud
 from sandbox.credentials import CredentialsBroker
 from sandbox.outage import CONTROL_SERVICE
-from tests.sandbox.cloud_support import FOREIGN_ORIGIN, NO_RETRIES, PRIMARY, SECONDARY, unique
+from tests.sandbox.cloud_support import FOREIGN_ORIGIN, NO_RETRIES, PRIMARY, SECONDARY, http, unique
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/tester"
 OPERATOR = Credentials("AKIATESTOPERATOR0001", "operator-secret")
@@ -69,15 +67,6 @@ def refused(call: Callable[[], Any]) -> tuple[int, str, str]:
     response = raised.value.response
     return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
 
-
-def http(url: str, method: str = "GET", headers: dict[str, str] | None = None,
-         body: bytes | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def make_table(aws_client: Callable[..., Any]) -> str:
@@ -211,7 +200,7 @@ def test_s3_signature_failures_answer_s3s_own_errors(
     # signed for the wrong region (boto3 would follow the error's <Region> and sign again: send it raw)
     request = AWSRequest("PUT", f"{local_cloud.region_endpoint(SECONDARY)}/{bucket}/k", data=b"x")
     S3SigV4Auth(OPERATOR, "s3", SECONDARY).add_auth(request)
-    status, _, body = http(request.url, "PUT", dict(request.headers.items()), b"x")
+    status, _, body = http(request.url, "PUT", b"x", dict(request.headers.items()))
     assert status == 400 and b"<Code>AuthorizationHeaderMalformed</Code>" in body
     assert f"<Region>{PRIMARY}</Region>".encode() in body
     assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
@@ -233,7 +222,7 @@ def test_json_signature_failures_answer_the_services_own_errors(local_cloud: Loc
                                   "Content-Type": "application/x-amz-json-1.0"})
     SigV4Auth(OPERATOR, "dynamodb", PRIMARY).add_auth(request)
     request.headers["X-Amz-Date"] = "20200101T000000Z"  # long ago, and no longer what was signed
-    status, _, body = http(request.url, "POST", dict(request.headers.items()), b"{}")
+    status, _, body = http(request.url, "POST", b"{}", dict(request.headers.items()))
     assert status == 400 and json.loads(body)["__type"].endswith("InvalidSignatureException")
 
 

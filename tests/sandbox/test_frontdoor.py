@@ -10,8 +10,6 @@ as AWS refuses it when unsigned.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -22,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from sandbox.cloud import LocalCloud
 from sandbox.outage import TOKEN_HEADER
-from tests.sandbox.cloud_support import FOREIGN_ORIGIN, KEYS, LAG, MARGIN, ORIGIN, PRIMARY, SECONDARY, unique
+from tests.sandbox.cloud_support import FOREIGN_ORIGIN, KEYS, LAG, MARGIN, ORIGIN, PRIMARY, SECONDARY, http, unique
 
 
 def admin_signature(service: str) -> str:
@@ -37,15 +35,6 @@ def all_regions_up(local_cloud: LocalCloud) -> Iterator[None]:
     for region in local_cloud.regions:
         local_cloud.set_outage(region, False)
 
-
-def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
-    """(status, headers, body) of a raw HTTP request; errors are answers too."""
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def control(
