@@ -163,8 +163,14 @@ def wildcard_match(pattern: str, value: str, *, case_sensitive: bool = True) -> 
 
 # -- statements -------------------------------------------------------------------------------------------------
 def _parse(document: PolicyDocument) -> Mapping[str, Any]:
-    parsed = json.loads(document) if isinstance(document, str) else document
+    parsed = _parse_text(document) if isinstance(document, str) else document
     return parsed if isinstance(parsed, Mapping) else {}
+
+
+@lru_cache(maxsize=256)
+def _parse_text(document: str) -> Any:
+    """Policy documents are immutable text: parse each once (every request evaluates them)."""
+    return json.loads(document)
 
 
 def _as_statements(statements: Any) -> list[Mapping[str, Any]]:
