@@ -24,6 +24,7 @@ thread) inside a request scope, so replication sees each request's final state.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from sandbox.cors import BucketRule, CorsPolicy
 from sandbox.outage import CONTROL_PREFIX, Outages, outage_response, request_regions
 from sandbox.replication import request_scope
 from sandbox.server import host_refused, is_loopback_host
+
+log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RegionOf = Callable[[dict[str, Any]], "str | None"]
@@ -107,7 +110,12 @@ class FrontDoor:
         if _is_preflight(environ):
             return cors.preflight(environ, _bucket_rules(self.router.account, environ.get("PATH_INFO", "")))
         buffer_body(environ)  # read the upload before taking the lock
-        verdict = self.router.access.check(incoming_request(environ, self.region))
+        try:
+            verdict = self.router.access.check(incoming_request(environ, self.region))
+        except Exception:  # a sandbox bug must answer like AWS's own failures (500), and show in the logs
+            log.exception("access check of %s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            return aws_errors.error(aws_errors.Protocol.JSON, 500, "InternalFailure",
+                                    "The request processing has failed because of an unknown error.")
         rules = _bucket_rules(self.router.account, verdict.call.path) if verdict.call.service == "s3" else None
         response = verdict.refusal or verdict.answer or self._foreign_admin(environ, verdict)
         if response is None:

@@ -361,3 +361,15 @@ def test_middlewares_wrap_the_aws_app_and_see_the_port_region(
     )
     assert status == 200 and json.loads(body)["region"] == SECONDARY
     assert "TableNames" in aws_client("dynamodb", PRIMARY).list_tables()  # everything else still reaches moto
+
+
+def test_a_failing_access_check_answers_500_json_not_a_traceback(local_cloud: LocalCloud,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_request: Any) -> Any:
+        raise RuntimeError("a sandbox bug")
+
+    monkeypatch.setattr(local_cloud.access, "check", broken)
+    status, headers, body = http(local_cloud.region_endpoint(PRIMARY) + "/", "POST", b"{}",
+                                 {"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+    assert status == 500 and json.loads(body)["__type"] == "InternalFailure"
+    assert b"Traceback" not in body
