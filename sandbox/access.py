@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
@@ -56,7 +56,7 @@ class Principals(Protocol):
 
 
 @dataclass
-class Verdict:
+class Outcome:
     """What the front door does with a request: refuse it, answer it itself, or let moto serve it."""
 
     call: AwsCall
@@ -65,11 +65,6 @@ class Verdict:
     refusal: Response | None = None  # a refusal in the service's own error format
     answer: Response | None = None  # answered by the front door (STS GetCallerIdentity of an issued key)
     signing_region: str | None = None
-    notes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def admitted(self) -> bool:
-        return self.refusal is None and self.answer is None
 
 
 @dataclass(frozen=True)
@@ -95,7 +90,7 @@ class AccessControl:
         self.principals = principals
         self.clock = clock
 
-    def check(self, request: Incoming) -> Verdict:
+    def check(self, request: Incoming) -> Outcome:
         headers = request.headers
         authorization = _header(headers, "authorization")
         query = dict(parse_qsl(request.query_string, keep_blank_values=True))
@@ -112,14 +107,14 @@ class AccessControl:
         if parse_error is not None:
             if authorization.startswith("AWS ") and sigv2_key:
                 return self._sigv2(call, sigv2_key)
-            return Verdict(call, refusal=aws_errors.signature_error(call.protocol, call.service, parse_error))
+            return Outcome(call, refusal=aws_errors.signature_error(call.protocol, call.service, parse_error))
         if credential is None:
             if sigv2_key:
                 return self._sigv2(call, sigv2_key)
             return self._unsigned(call, request)
         principal = self.principals.lookup(credential.access_key) if self.principals else None
         if principal is None:
-            return Verdict(call, who=ADMIN, signing_region=credential.region)
+            return Outcome(call, who=ADMIN, signing_region=credential.region)
         return self._issued(call, request, signed, credential, principal)
 
     def role_may(self, role_arn: str, action: str, resource: str, bucket: str) -> bool:
@@ -161,25 +156,25 @@ class AccessControl:
         return True
 
     # -- the three kinds of caller ----------------------------------------------------------------------------
-    def _sigv2(self, call: AwsCall, access_key: str) -> Verdict:
+    def _sigv2(self, call: AwsCall, access_key: str) -> Outcome:
         if self.principals is not None and self.principals.lookup(access_key) is not None:
-            return Verdict(call, refusal=aws_errors.sigv2_refused(call.protocol, call.service))
-        return Verdict(call, who=ADMIN)
+            return Outcome(call, refusal=aws_errors.sigv2_refused(call.protocol, call.service))
+        return Outcome(call, who=ADMIN)
 
-    def _unsigned(self, call: AwsCall, request: Incoming) -> Verdict:
+    def _unsigned(self, call: AwsCall, request: Incoming) -> Outcome:
         if call.public:
-            return Verdict(call, who=ANONYMOUS)
+            return Outcome(call, who=ANONYMOUS)
         if call.service == "s3":
             return self._anonymous_s3(call, request)
         if call.service == "sts" and call.operation in ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"):
             # AWS serves these unsigned; the sandbox issues credentials only through Cognito identity pools.
             message = ("The sandbox does not verify web identity tokens for STS: get credentials from the "
                        "Cognito identity pool (GetCredentialsForIdentity)")
-            return Verdict(call, who=ANONYMOUS, refusal=aws_errors.error(call.protocol, 400, "InvalidIdentityToken",
+            return Outcome(call, who=ANONYMOUS, refusal=aws_errors.error(call.protocol, 400, "InvalidIdentityToken",
                                                                          message, service="sts"))
-        return Verdict(call, who=ANONYMOUS, refusal=aws_errors.missing_authentication(call.protocol, call.service))
+        return Outcome(call, who=ANONYMOUS, refusal=aws_errors.missing_authentication(call.protocol, call.service))
 
-    def _anonymous_s3(self, call: AwsCall, request: Incoming) -> Verdict:
+    def _anonymous_s3(self, call: AwsCall, request: Incoming) -> Outcome:
         """An unsigned S3 request is the anonymous principal: only a public bucket policy could allow it
         (and Block Public Access's RestrictPublicBuckets stops even that)."""
         try:
@@ -188,50 +183,50 @@ class AccessControl:
             wanted = []
         denied = aws_errors.access_denied(call.protocol, "s3", "Access Denied")
         if not wanted:
-            return Verdict(call, who=ANONYMOUS, refusal=denied)
+            return Outcome(call, who=ANONYMOUS, refusal=denied)
         context = self._base_context(request, call, request.port_region or "")
         for permission in wanted:
             bucket = _bucket(self.account, permission.bucket)
             if bucket is None or _restricts_public(bucket):
-                return Verdict(call, who=ANONYMOUS, refusal=denied)
+                return Outcome(call, who=ANONYMOUS, refusal=denied)
             verdict = iam_policy.authorize([], _bucket_policies(bucket), permission.action, permission.resource,
                                            {**context, **permission.context}, iam_policy.ANONYMOUS)
             if not verdict.allowed:
-                return Verdict(call, who=ANONYMOUS, refusal=denied)
-        return Verdict(call, who=ANONYMOUS)
+                return Outcome(call, who=ANONYMOUS, refusal=denied)
+        return Outcome(call, who=ANONYMOUS)
 
     def _issued(self, call: AwsCall, request: Incoming, signed: sigv4.SignedRequest, credential: sigv4.Credential,
-                principal: Any) -> Verdict:
+                principal: Any) -> Outcome:
         assert self.principals is not None
         region = self._expected_region(call, request, credential)
-        verdict = Verdict(call, who=principal.user_arn, principal=principal, signing_region=region)
+        outcome = Outcome(call, who=principal.user_arn, principal=principal, signing_region=region)
         if not call.service:
             message = (f"User: {principal.user_arn} is not authorized to perform this operation "
                        "(sandbox: no IAM mapping for this service)")
-            verdict.refusal = aws_errors.access_denied(call.protocol, credential.service, message)
-            return verdict
+            outcome.refusal = aws_errors.access_denied(call.protocol, credential.service, message)
+            return outcome
         presigned = not _header(request.headers, "authorization")
         check = sigv4.verify_presigned if presigned else sigv4.verify
         try:
             check(signed, secret_for=lambda _key: principal.secret_key, region=region, service=call.service,
                   now=self.clock(), token_for=lambda _key: principal.session_token)
         except sigv4.SigV4Error as failure:
-            verdict.refusal = aws_errors.signature_error(call.protocol, call.service, failure, presigned=presigned)
-            return verdict
+            outcome.refusal = aws_errors.signature_error(call.protocol, call.service, failure, presigned=presigned)
+            return outcome
         if principal.expiration is not None and principal.expiration < self.clock():
-            verdict.refusal = aws_errors.expired_credentials(call.protocol, call.service)
-            return verdict
+            outcome.refusal = aws_errors.expired_credentials(call.protocol, call.service)
+            return outcome
         if call.service == "sts" and call.operation == "GetCallerIdentity":
-            verdict.answer = _caller_identity(principal)
-            return verdict
+            outcome.answer = _caller_identity(principal)
+            return outcome
         try:
             wanted = iam_actions.permissions(call, region, self.account)
         except UnmappedError as unmapped:
             action = str(unmapped)
             message = (f"User: {principal.user_arn} is not authorized to perform: {action} on resource: * "
                        "(sandbox: no IAM mapping for this operation, so it is refused)")
-            verdict.refusal = aws_errors.access_denied(call.protocol, call.service, message)
-            return verdict
+            outcome.refusal = aws_errors.access_denied(call.protocol, call.service, message)
+            return outcome
         context = {**self._base_context(request, call, region), **self.principals.context_keys(principal)}
         if presigned:
             context["s3:authType"] = "REST-QUERY-STRING"
@@ -245,9 +240,9 @@ class AccessControl:
                 shown = f'"{permission.resource}"' if call.service == "s3" else permission.resource
                 message = (f"User: {principal.user_arn} is not authorized to perform: {permission.action} on "
                            f"resource: {shown} {decided.reason(permission.action)}")
-                verdict.refusal = aws_errors.access_denied(call.protocol, call.service, message)
-                return verdict
-        return verdict
+                outcome.refusal = aws_errors.access_denied(call.protocol, call.service, message)
+                return outcome
+        return outcome
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _expected_region(self, call: AwsCall, request: Incoming, credential: sigv4.Credential) -> str:

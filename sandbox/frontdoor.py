@@ -34,7 +34,7 @@ from moto.backends import get_backend
 
 import patches
 from sandbox import aws_errors
-from sandbox.access import ADMIN, AccessControl, Incoming, Verdict
+from sandbox.access import ADMIN, AccessControl, Incoming, Outcome
 from sandbox.cors import BucketRule, CorsPolicy
 from sandbox.outage import CONTROL_PREFIX, Outages, outage_response, request_regions
 from sandbox.replication import request_scope
@@ -111,15 +111,15 @@ class FrontDoor:
             return cors.preflight(environ, _bucket_rules(self.router.account, environ.get("PATH_INFO", "")))
         buffer_body(environ)  # read the upload before taking the lock
         try:
-            verdict = self.router.access.check(incoming_request(environ, self.region))
+            outcome = self.router.access.check(incoming_request(environ, self.region))
         except Exception:  # a sandbox bug must answer like AWS's own failures (500), and show in the logs
             log.exception("access check of %s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             return aws_errors.error(aws_errors.Protocol.JSON, 500, "InternalFailure",
                                     "The request processing has failed because of an unknown error.")
-        rules = _bucket_rules(self.router.account, verdict.call.path) if verdict.call.service == "s3" else None
-        response = verdict.refusal or verdict.answer or self._foreign_admin(environ, verdict)
+        rules = _bucket_rules(self.router.account, outcome.call.path) if outcome.call.service == "s3" else None
+        response = outcome.refusal or outcome.answer or self._foreign_admin(environ, outcome)
         if response is None:
-            _route_to_region(environ, self.region, verdict)
+            _route_to_region(environ, self.region, outcome)
             _pinned.region = self.region
             try:
                 response = self._call(self.router.aws_app, environ)
@@ -127,15 +127,15 @@ class FrontDoor:
                 _pinned.region = None
         return cors.decorate(response, environ, rules)
 
-    def _foreign_admin(self, environ: dict[str, Any], verdict: Verdict) -> Response | None:
+    def _foreign_admin(self, environ: dict[str, Any], outcome: Outcome) -> Response | None:
         """The administrator keys are for local scripts: a browser page of a foreign origin cannot use them
         (a simple cross-origin POST needs no preflight)."""
         origin = environ.get("HTTP_ORIGIN")
-        if verdict.who != ADMIN or not origin or self.router.cors.allowed(origin):
+        if outcome.who != ADMIN or not origin or self.router.cors.allowed(origin):
             return None
         message = (f"Access Denied: the sandbox's administrator keys are not accepted from a page of origin {origin} "
                    "(only the sandbox's own web origins)")
-        return aws_errors.access_denied(verdict.call.protocol, verdict.call.service, message)
+        return aws_errors.access_denied(outcome.call.protocol, outcome.call.service, message)
 
     def _down_region(self, environ: dict[str, Any], mount: Mount | None) -> str | None:
         outages = self.router.outages
@@ -244,10 +244,10 @@ def _bucket_rules(account: str, path: str) -> list[BucketRule] | None:
     return [BucketRule.from_moto(rule) for rule in getattr(bucket, "cors", None) or []]
 
 
-def _route_to_region(environ: dict[str, Any], region: str | None, verdict: Verdict) -> None:
+def _route_to_region(environ: dict[str, Any], region: str | None, outcome: Outcome) -> None:
     """Tell moto which regional endpoint a region port stands for: moto takes a request's region from
     its host name first. S3 (global) and calls of unknown services keep their Host."""
-    service = verdict.call.service
+    service = outcome.call.service
     if region is None or not service or service == "s3":
         return
     environ["sandbox.original_host"] = environ.get("HTTP_HOST", "")
