@@ -61,10 +61,8 @@ class Outcome:
 
     call: AwsCall
     who: str = ADMIN  # ADMIN | ANONYMOUS | the issued principal's user ARN
-    principal: Any = None
     refusal: Response | None = None  # a refusal in the service's own error format
     answer: Response | None = None  # answered by the front door (STS GetCallerIdentity of an issued key)
-    signing_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ class AccessControl:
             return self._unsigned(call, request)
         principal = self.principals.lookup(credential.access_key) if self.principals else None
         if principal is None:
-            return Outcome(call, who=ADMIN, signing_region=credential.region)
+            return Outcome(call, who=ADMIN)
         return self._issued(call, request, signed, credential, principal)
 
     def role_may(self, role_arn: str, action: str, resource: str, bucket: str) -> bool:
@@ -199,7 +197,7 @@ class AccessControl:
                 principal: Any) -> Outcome:
         assert self.principals is not None
         region = self._expected_region(call, request, credential)
-        outcome = Outcome(call, who=principal.user_arn, principal=principal, signing_region=region)
+        outcome = Outcome(call, who=principal.user_arn)
         if not call.service:
             message = (f"User: {principal.user_arn} is not authorized to perform this operation "
                        "(sandbox: no IAM mapping for this service)")
