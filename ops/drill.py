@@ -363,12 +363,15 @@ def sandbox_outage(factory: Factory) -> Callable[[bool], None]:
     import json
     import urllib.request
 
-    endpoint = factory.load_session()["awsEndpoint"]
+    from sandbox.outage import control_headers
+
+    session = factory.load_session()
+    endpoint, authorization = session["awsEndpoint"], control_headers(session)
 
     def switch(down: bool) -> None:
         request = urllib.request.Request(f"{endpoint}/_sandbox/outage", method="POST",
                                          data=json.dumps({"region": "primary", "down": down}).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **authorization})
         with urllib.request.urlopen(request, timeout=5):
             pass
 

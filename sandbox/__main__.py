@@ -46,6 +46,14 @@ def _bounded(kind: str, convert: type, low: float, high: float) -> Any:
 
 
 _port = _bounded("port number", int, 0, 65535)
+
+
+def _origin(text: str) -> str:
+    from components.settings import ORIGIN_RE
+
+    if not ORIGIN_RE.match(text):
+        raise argparse.ArgumentTypeError(f"not an origin (scheme://host[:port], no path): {text!r}")
+    return text
 _seconds = _bounded("number of seconds", float, 0, 600)
 
 
@@ -60,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
                     help="AWS endpoint port; the regions take the next two (default 4566)")
     up.add_argument("--lag", type=_seconds, default=1.0, help="replication lag in seconds (default 1.0)")
     up.add_argument("--session", type=Path, default=DEFAULT_SESSION_FILE, help="where to write session.json")
+    up.add_argument("--allow-origin", type=_origin, action="append", default=[], metavar="ORIGIN",
+                    help="also let this browser origin call the sandbox (e.g. a dev server: http://localhost:5173); "
+                         "repeatable")
     outage = commands.add_parser("outage", help="switch a region's outage on or off")
     outage.add_argument("region", help="primary, secondary or a region name")
     outage.add_argument("switch", choices=["on", "off"])
@@ -83,7 +94,8 @@ def _up(args: argparse.Namespace) -> int:
 
     print("starting the sandbox: two regions on moto, deploying the program…", flush=True)
     try:
-        sandbox = start_sandbox(SandboxOptions(web_port=args.port, aws_port=args.aws_port, replication_lag=args.lag))
+        sandbox = start_sandbox(SandboxOptions(web_port=args.port, aws_port=args.aws_port, replication_lag=args.lag,
+                                               allow_origins=args.allow_origin))
     except PortInUseError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -127,15 +139,18 @@ def _session_is(path: Path, endpoint: str) -> bool:
 
 
 def _control(session_file: Path, method: str, path: str, body: dict[str, Any] | None) -> int:
+    from sandbox.outage import control_headers
+
     try:
-        endpoint = json.loads(session_file.read_text())["awsEndpoint"]
-    except (OSError, ValueError, KeyError, TypeError):
+        session = json.loads(session_file.read_text())
+        endpoint, authorization = session["awsEndpoint"], control_headers(session)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         print(f"error: no sandbox running ({session_file} missing or unreadable): start it with make demo",
               file=sys.stderr)
         return EXIT_NOT_RUNNING
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(endpoint + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **authorization})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             answer = json.loads(response.read() or b"{}")

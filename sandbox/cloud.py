@@ -6,17 +6,23 @@
     cloud.region_endpoint("us-east-1")   # http://127.0.0.1:4567: everything here is us-east-1
     cloud.set_outage("us-east-1", True)  # that region's endpoints answer 503
     cloud.mount("/execute-api/", app)    # on every port; environ["sandbox.region"] on region ports
+    cloud.set_principals(broker)         # keys it issued are checked (SigV4, IAM); any other key is admin
+    cloud.allow_origin("http://127.0.0.1:8080")  # a browser origin the AWS endpoints answer (CORS)
+    cloud.control_token                  # what /_sandbox/... calls must send (X-Sandbox-Token)
     cloud.replicate_table("Comments", ["us-east-1", "ap-northeast-1"])
     cloud.wait_replication_idle(10)
     cloud.stop()
 
-Pieces, one job each: `server` (ports), `frontdoor` (outages, CORS, mounts, region pinning),
-`outage` (switch and control API), `s3_replication`, `ddb_replication`, `replication`
-(the lagged queue they share). moto's state is process-wide, so one LocalCloud runs at a time.
+Pieces, one job each: `server` (ports, the Host check), `frontdoor` (the order of the stages),
+`access` (SigV4 and IAM on every call), `cors` (which origins), `outage` (switch and control API),
+`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share); moto patches live
+in the root module `patches`. moto's state is process-wide, so one LocalCloud runs at a time.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,9 +30,12 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+import patches
+from sandbox.access import AccessControl, Principals
+from sandbox.cors import CorsPolicy
 from sandbox.ddb_replication import DynamoReplicator
-from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, WsgiApp
-from sandbox.outage import Outages, control_app
+from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, WsgiApp, buffer_body, incoming_request
+from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
 from sandbox.server import HttpServer, PortInUseError, bind, check_loopback
 
@@ -50,6 +59,7 @@ class LocalCloud:
         region_ports: dict[str, int] | None = None,
         replication_lag: float = 1.0,
         account: str = ACCOUNT,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         """`region_ports`: {region: port}, 0 = any free port; default port+1, port+2... (all 0 when port is 0)."""
         regions = list(regions)
@@ -74,14 +84,20 @@ class LocalCloud:
         self.outages = Outages(regions)
         self.s3 = S3Replicator(replication_lag, self.lock, self.outages.is_up)
         self.dynamodb = DynamoReplicator(replication_lag, self.lock, self.outages.is_up, account)
+        self.control_token = secrets.token_urlsafe(32)
+        self.access = AccessControl(account)
+        self.cors = CorsPolicy(allowed_origins)
         self._router = Router(
             DomainDispatcherApplication(create_backend_app),
             self.outages,
             self.lock,
-            control_app(self.outages, self._status),
+            control_app(self.outages, self._status, self._control_authorized),
             account,
+            self.access,
+            self.cors,
         )
         self._region_pin = RegionPin()
+        self._patches = patches.Patches()
         self._servers: dict[str | None, HttpServer] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -106,6 +122,7 @@ class LocalCloud:
             self.s3.start()
             self.dynamodb.start()
             self._region_pin.start()
+            patches.ignore_s3_bucket_policies(self._patches)  # the front door decides (sandbox.access)
             for server in self._servers.values():
                 server.start()
             _running = self
@@ -121,6 +138,7 @@ class LocalCloud:
             self.s3.stop()
             self.dynamodb.stop()
             self._region_pin.stop()
+            self._patches.restore()
             if _running is self:
                 _running = None
 
@@ -156,6 +174,24 @@ class LocalCloud:
     def is_down(self, region: str) -> bool:
         return self.outages.is_down(self.outages.resolve(region))
 
+    # -- the doors ---------------------------------------------------------------------------------------------
+    def set_principals(self, principals: Principals) -> None:
+        """Who issued keys belong to (the credentials broker): their calls are verified and authorised, and
+        S3 replication acts as each configuration's role (its policies decide what is copied)."""
+        self.access.principals = principals
+        self.s3.authorize = self.access.role_may
+
+    def allow_origin(self, origin: str) -> None:
+        """Let a browser origin (scheme://host:port) call the AWS endpoints (CORS); S3 also needs the bucket's rules."""
+        self.cors.allow(origin)
+
+    def _control_authorized(self, environ: dict[str, Any]) -> bool:
+        token = environ.get("HTTP_" + TOKEN_HEADER.upper().replace("-", "_"), "")
+        if token and hmac.compare_digest(token.encode(), self.control_token.encode()):
+            return True
+        buffer_body(environ)
+        return self.access.signed_by_operator(incoming_request(environ, None), CONTROL_SERVICE, self.regions)
+
     # -- extension points --------------------------------------------------------------------------------
     def mount(self, prefix: str, wsgi_app: WsgiApp, region_of: RegionOf | None = None) -> None:
         """Serve paths under `prefix` with `wsgi_app` on every port (longest prefix wins).
@@ -170,7 +206,7 @@ class LocalCloud:
     def add_middleware(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
         """Wrap the AWS app (moto) on every port, e.g. the credentials broker's `middleware`.
 
-        It runs after outages and region pinning, under the backend lock."""
+        It runs after outages, the access check and region routing, under the backend lock."""
         self._router.wrap(middleware)
 
     # -- replication ---------------------------------------------------------------------------------------

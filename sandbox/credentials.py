@@ -7,14 +7,20 @@ and answers the identity-pool calls a browser makes, as Cognito would:
 - `GetId` verifies the id token in `Logins` (issued by a user pool the identity pool trusts,
   for the pool's client, signed with moto's key, not expired, one moto actually issued) and
   gives the same user the same identity id every time;
-- `GetCredentialsForIdentity` mints unique temporary credentials (1 h) for that identity and
-  remembers the principal behind them: identity, pool, region, role, auth provider;
-- `SetIdentityPoolRoles` / `GetIdentityPoolRoles` (which moto lacks) hold the pool's roles.
+- `GetCredentialsForIdentity` checks the role's trust policy as STS would for
+  AssumeRoleWithWebIdentity (and `sts:TagSession` when the pool maps claims to principal tags),
+  then mints unique temporary credentials (1 h) for that identity and remembers the principal
+  behind them: identity, pool, region, role, auth provider, session tags;
+- `SetIdentityPoolRoles` / `GetIdentityPoolRoles` and `Set/GetPrincipalTagAttributeMap` (which
+  moto lacks) hold the pool's roles and its claim -> principal tag map (attributes for access
+  control: `useDefaults` maps `username` <- `sub` and `client` <- `aud`). These admin calls reach
+  the broker only after the front door's IAM check (sandbox/access.py).
 
-The execute-api emulator then asks `lookup(access_key)` and `is_allowed(principal, ...)`.
-A principal's permissions are the role's policy documents: those given with
-`set_role_policies` (fed by the deployer), else the role's live inline and attached managed
-policies in moto's IAM.
+The front door and the execute-api emulator then ask `lookup(access_key)`, `policies(role)`,
+`context_keys(principal)` and `is_allowed(principal, ...)`. A principal's permissions are the
+role's policy documents: those given with `set_role_policies` (fed by the deployer), else the
+role's live inline and attached managed policies in moto's IAM; its trust policy is the role's in
+moto's IAM.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import string
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwk, jwt
@@ -42,6 +49,11 @@ _TARGET_PREFIX = "AWSCognitoIdentityService."
 _JSON = "application/x-amz-json-1.1"
 _NOT_OIDC = "Invalid login token. Not a valid OpenId Connect identity token."
 _NO_UNAUTH = "Unauthenticated access is not supported for this identity pool."
+_BAD_POOL_ROLES = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
+# Attributes for access control, "Default provider mappings": a user pool's `sub` and `aud` claims.
+DEFAULT_PRINCIPAL_TAGS = {"username": "sub", "client": "aud"}
+MAX_TAG_VALUE = 256
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -69,6 +81,15 @@ class Principal:
     auth_type: str = ""
     """"authenticated", "unauthenticated", or "" for static keys."""
     account_id: str = ACCOUNT
+    tags: tuple[tuple[str, str], ...] = ()
+    """Session tags (identity pool principal tags): `aws:PrincipalTag/<key>` in every evaluation."""
+    amr: tuple[str, ...] = ()
+    """`cognito-identity.amazonaws.com:amr` of an identity-pool session."""
+    issued_at: float | None = None
+
+    @property
+    def principal_tags(self) -> dict[str, str]:
+        return dict(self.tags)
 
 
 class CognitoError(Exception):
@@ -77,6 +98,17 @@ class CognitoError(Exception):
     def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+
+@dataclass(frozen=True)
+class PrincipalTagMap:
+    """An identity pool's claim -> principal tag map for one identity provider."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)  # tag key -> claim name
+    use_defaults: bool = True
+
+    def mapping(self) -> Mapping[str, str]:
+        return DEFAULT_PRINCIPAL_TAGS if self.use_defaults else self.tags
 
 
 @dataclass(frozen=True)
@@ -104,6 +136,7 @@ class CredentialsBroker:
         self._principals: dict[str, Principal] = {}
         self._role_policies: dict[str, list[iam_policy.PolicyDocument]] = {}
         self._pool_roles: dict[str, dict[str, str]] = {}
+        self._tag_maps: dict[tuple[str, str], PrincipalTagMap] = {}  # (pool id, provider name) -> map
         self._identities: dict[str, _Identity] = {}
         self._identity_by_login: dict[tuple[str, str, str], str] = {}  # (pool, provider, sub) -> identity id
         self._jwks = jwk.KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
@@ -140,6 +173,16 @@ class CredentialsBroker:
         with self._lock:
             return dict(self._pool_roles.get(pool_id, {}))
 
+    def set_principal_tags(self, pool_id: str, provider: str, tags: Mapping[str, str] | None = None,
+                           use_defaults: bool = True) -> None:
+        """Which claims of `provider`'s tokens become session tags of `pool_id`'s credentials (tag -> claim)."""
+        with self._lock:
+            self._tag_maps[(pool_id, provider)] = PrincipalTagMap(dict(tags or {}), use_defaults)
+
+    def principal_tag_map(self, pool_id: str, provider: str) -> PrincipalTagMap | None:
+        with self._lock:
+            return self._tag_maps.get((pool_id, provider))
+
     # -- queries -----------------------------------------------------------------------------
     def lookup(self, access_key: str) -> Principal | None:
         with self._lock:
@@ -154,9 +197,55 @@ class CredentialsBroker:
         return list(self._live_policies(name))
 
     def is_allowed(
-        self, principal: Principal, action: str, resource: str, context: Mapping[str, str] | None = None
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        context: Mapping[str, iam_policy.ContextValue] | None = None,
     ) -> bool:
-        return iam_policy.is_allowed(self.policies(principal.role_arn), action, resource, context)
+        """The principal's identity policies allow `action` on `resource`, evaluated with the principal's own
+        keys (tags, user id, Cognito keys), the time, aws:SecureTransport=true and `context`."""
+        now = self.clock()
+        full: dict[str, iam_policy.ContextValue] = {
+            "aws:SecureTransport": "true",
+            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(now)),
+        }
+        parts = resource.split(":")
+        if len(parts) > 3 and parts[3]:
+            full["aws:RequestedRegion"] = parts[3]
+        full.update(self.context_keys(principal))
+        full.update(context or {})
+        return iam_policy.is_allowed(self.policies(principal.role_arn), action, resource, full)
+
+    def context_keys(self, principal: Principal) -> dict[str, iam_policy.ContextValue]:
+        """The request context keys a principal brings to every evaluation (IAM User Guide, "AWS global
+        condition context keys"; Cognito's keys for web identity sessions)."""
+        keys: dict[str, iam_policy.ContextValue] = {
+            "aws:PrincipalArn": principal.role_arn,
+            "aws:PrincipalAccount": principal.account_id,
+            "aws:PrincipalType": "AssumedRole",
+            "aws:userid": principal.caller,
+            "aws:PrincipalIsAWSService": "false",
+        }
+        for key, value in principal.tags:
+            keys[f"aws:PrincipalTag/{key}"] = value
+        if principal.identity_id:
+            keys.update({
+                "aws:FederatedProvider": COGNITO_IDENTITY,
+                f"{COGNITO_IDENTITY}:sub": principal.identity_id,
+                f"{COGNITO_IDENTITY}:aud": principal.identity_pool_id,
+                f"{COGNITO_IDENTITY}:amr": list(principal.amr),
+            })
+        if principal.issued_at is not None:
+            keys["aws:TokenIssueTime"] = datetime.fromtimestamp(principal.issued_at, tz=UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+        return keys
+
+    def caller(self, principal: Principal) -> iam_policy.Caller:
+        """The principal as a resource policy's `Principal` element names it."""
+        return iam_policy.Caller(account=principal.account_id,
+                                 arns=frozenset({principal.role_arn, principal.user_arn}))
 
     # -- the Cognito Identity operations ----------------------------------------------------
     def get_id(self, request: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
@@ -167,7 +256,8 @@ class CredentialsBroker:
             if not pool.allow_unauthenticated_identities:
                 raise CognitoError("NotAuthorizedException", _NO_UNAUTH)
             return {"IdentityId": self._new_identity(pool_id, pool_region, frozenset())}
-        verified = self._verify_logins(pool, logins)
+        claims = self._verify_logins(pool, logins)
+        verified = frozenset((provider, token_claims["sub"]) for provider, token_claims in claims.items())
         with self._lock:
             for provider, sub in verified:
                 known = self._identity_by_login.get((pool_id, provider, sub))
@@ -186,10 +276,13 @@ class CredentialsBroker:
             raise CognitoError("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
         pool, _ = self._identity_pool(identity.pool_id, identity.region)
         logins = request.get("Logins") or {}
+        claims: dict[str, dict[str, Any]] = {}
         if identity.logins:
             if not logins:
                 raise CognitoError("NotAuthorizedException", f"Access to Identity '{identity_id}' is forbidden.")
-            if not self._verify_logins(pool, logins) & identity.logins:
+            claims = {provider: c for provider, c in self._verify_logins(pool, logins).items()
+                      if (provider, c["sub"]) in identity.logins}
+            if not claims:
                 raise CognitoError(
                     "NotAuthorizedException",
                     "Logins don't match. Please include at least one valid login for this identity or identity pool.",
@@ -197,11 +290,11 @@ class CredentialsBroker:
         auth_type = "authenticated" if identity.logins else "unauthenticated"
         role_arn = self.identity_pool_roles(identity.pool_id).get(auth_type)
         if not role_arn:
-            raise CognitoError(
-                "InvalidIdentityPoolConfigurationException",
-                "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
-            )
-        principal = self._mint(identity, role_arn, auth_type)
+            raise CognitoError("InvalidIdentityPoolConfigurationException", _BAD_POOL_ROLES)
+        tags = self._session_tags(identity.pool_id, claims)
+        amr = _amr(identity, auth_type)
+        self._check_trust(role_arn, identity, amr, tags)
+        principal = self._mint(identity, role_arn, auth_type, tags, amr)
         return {
             "IdentityId": identity_id,
             "Credentials": {
@@ -220,6 +313,8 @@ class CredentialsBroker:
             "GetCredentialsForIdentity": self.get_credentials_for_identity,
             "SetIdentityPoolRoles": self._set_identity_pool_roles_call,
             "GetIdentityPoolRoles": self._get_identity_pool_roles_call,
+            "SetPrincipalTagAttributeMap": self._set_principal_tags_call,
+            "GetPrincipalTagAttributeMap": self._get_principal_tags_call,
         }
 
         def broker_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -253,6 +348,63 @@ class CredentialsBroker:
         self._identity_pool(pool_id, region)
         return {"IdentityPoolId": pool_id, "Roles": self.identity_pool_roles(pool_id)}
 
+    def _set_principal_tags_call(self, request: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        pool_id, provider = _required(request, "IdentityPoolId"), _required(request, "IdentityProviderName")
+        self._identity_pool(pool_id, region)
+        tags = request.get("PrincipalTags") or {}
+        use_defaults = bool(request.get("UseDefaults", False))
+        self.set_principal_tags(pool_id, provider, tags, use_defaults)
+        return {"IdentityPoolId": pool_id, "IdentityProviderName": provider, "UseDefaults": use_defaults,
+                "PrincipalTags": tags}
+
+    def _get_principal_tags_call(self, request: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        pool_id, provider = _required(request, "IdentityPoolId"), _required(request, "IdentityProviderName")
+        self._identity_pool(pool_id, region)
+        mapping = self.principal_tag_map(pool_id, provider) or PrincipalTagMap({}, False)
+        return {"IdentityPoolId": pool_id, "IdentityProviderName": provider, "UseDefaults": mapping.use_defaults,
+                "PrincipalTags": dict(mapping.tags)}
+
+    def _session_tags(self, pool_id: str, claims: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[str, str], ...]:
+        """Session tags from the verified tokens' claims, per the pool's tag map for each provider."""
+        tags: dict[str, str] = {}
+        for provider, token_claims in sorted(claims.items()):
+            mapping = self.principal_tag_map(pool_id, provider)
+            if mapping is None:
+                continue
+            for tag, claim in mapping.mapping().items():
+                value = token_claims.get(claim)
+                if isinstance(value, str) and value and len(value) <= MAX_TAG_VALUE:
+                    tags[tag] = value
+        return tuple(sorted(tags.items()))
+
+    def _check_trust(self, role_arn: str, identity: _Identity, amr: tuple[str, ...],
+                     tags: tuple[tuple[str, str], ...]) -> None:
+        """As STS decides AssumeRoleWithWebIdentity for Cognito: the role's trust policy must allow the
+        federated principal cognito-identity.amazonaws.com (with its aud/amr/sub keys), and sts:TagSession
+        too when session tags are set; otherwise Cognito answers InvalidIdentityPoolConfigurationException."""
+        trust = self._trust_policy(role_arn)
+        context: dict[str, iam_policy.ContextValue] = {
+            f"{COGNITO_IDENTITY}:aud": identity.pool_id,
+            f"{COGNITO_IDENTITY}:sub": identity.identity_id,
+            f"{COGNITO_IDENTITY}:amr": list(amr),
+            "aws:FederatedProvider": COGNITO_IDENTITY,
+        }
+        if tags:
+            context["aws:TagKeys"] = [key for key, _ in tags]
+            context.update({f"aws:RequestTag/{key}": value for key, value in tags})
+        caller = iam_policy.Caller(federated=COGNITO_IDENTITY)
+        actions = ["sts:AssumeRoleWithWebIdentity", *(["sts:TagSession"] if tags else [])]
+        for action in actions:
+            if trust is None or not iam_policy.is_allowed([trust], action, role_arn, context, principal=caller):
+                raise CognitoError("InvalidIdentityPoolConfigurationException", _BAD_POOL_ROLES)
+
+    def _trust_policy(self, role_arn: str) -> iam_policy.PolicyDocument | None:
+        try:
+            document = self._iam().get_role(_role_name(role_arn)).assume_role_policy_document
+        except Exception:
+            return None
+        return json.loads(document) if isinstance(document, str) else document
+
     def _identity_pool(self, pool_id: str, region: str | None) -> tuple[Any, str]:
         pool_region = pool_id.split(":", 1)[0]
         pools = get_backend("cognito-identity")[self.account][pool_region].identity_pools if ":" in pool_id else {}
@@ -261,18 +413,18 @@ class CredentialsBroker:
             raise CognitoError("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
         return pool, pool_region
 
-    def _verify_logins(self, pool: Any, logins: Mapping[str, str]) -> frozenset[tuple[str, str]]:
-        """Check every login token against the pool's providers; return {(provider, sub)}."""
+    def _verify_logins(self, pool: Any, logins: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """Check every login token against the pool's providers; return {provider: verified claims}."""
         providers = {p["ProviderName"]: p["ClientId"] for p in pool.cognito_identity_providers or []}
-        verified = set()
+        verified = {}
         for provider, token in logins.items():
             if provider not in providers:
                 raise CognitoError("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
-            verified.add((provider, self._verify_id_token(provider, providers[provider], token)))
-        return frozenset(verified)
+            verified[provider] = self._verify_id_token(provider, providers[provider], token)
+        return verified
 
-    def _verify_id_token(self, provider: str, client_id: str, token: str) -> str:
-        """Return the token's `sub` if Cognito would accept it for this provider and client."""
+    def _verify_id_token(self, provider: str, client_id: str, token: str) -> dict[str, Any]:
+        """Return the token's claims if Cognito would accept it for this provider and client."""
         try:
             claims = jwt.decode(token, self._jwks, algorithms=["RS256"]).claims
         except (JoseError, ValueError, TypeError):
@@ -293,7 +445,7 @@ class CredentialsBroker:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise CognitoError("NotAuthorizedException", "Invalid login token. Missing a required claim: sub")
-        return sub
+        return dict(claims)
 
     def _new_identity(self, pool_id: str, region: str, logins: frozenset[tuple[str, str]]) -> str:
         # Let moto create it so that ListIdentities / DescribeIdentityPool stay truthful.
@@ -303,7 +455,8 @@ class CredentialsBroker:
             self._identities[identity_id] = _Identity(identity_id, pool_id, region, logins)
         return identity_id
 
-    def _mint(self, identity: _Identity, role_arn: str, auth_type: str) -> Principal:
+    def _mint(self, identity: _Identity, role_arn: str, auth_type: str, tags: tuple[tuple[str, str], ...] = (),
+              amr: tuple[str, ...] = ()) -> Principal:
         role_name = _role_name(role_arn)
         provider = ""
         if identity.logins:
@@ -324,6 +477,9 @@ class CredentialsBroker:
             auth_provider=provider,
             auth_type=auth_type,
             account_id=self.account,
+            tags=tags,
+            amr=amr,
+            issued_at=now,
         )
         with self._lock:
             # Forget long-expired credentials so the map stays bounded (recently expired ones still say "expired").
@@ -352,6 +508,14 @@ class CredentialsBroker:
             for version in policy.versions:
                 if version.version_id == policy.default_version_id:
                     yield version.document
+
+
+def _amr(identity: _Identity, auth_type: str) -> tuple[str, ...]:
+    """`cognito-identity.amazonaws.com:amr`: the auth type, then each provider and its CognitoSignIn entry."""
+    values = [auth_type]
+    for provider, sub in sorted(identity.logins):
+        values += [provider, f"{provider}:CognitoSignIn:{sub}"]
+    return tuple(values)
 
 
 def _role_name(role: str) -> str:

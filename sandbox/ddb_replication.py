@@ -32,7 +32,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamShard, Table
 
-from sandbox.replication import LagQueue, Patches, applying, defer, is_applying
+import patches
+from sandbox.replication import LagQueue, applying, defer, is_applying
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,13 @@ class DynamoReplicator:
         self._stamps: dict[StampKey, int] = {}
         self._last_stamp = 0
         self._local = threading.local()  # .transaction: changes captured inside transact_write_items
-        self._patches = Patches()
+        self._patches = patches.Patches()
         self.counters = {"captured": 0, "skippedOlder": 0, "missingTable": 0}
 
     # -- lifecycle / declarations -------------------------------------------------------------------
     def start(self) -> None:
-        self._patches.replace(StreamShard, "add", self._hook_stream)
-        self._patches.replace(DynamoDBBackend, "transact_write_items", self._hook_transaction)
+        patches.after_dynamodb_stream_record(self._patches, self._on_stream_record, active=lambda: not is_applying())
+        patches.around_dynamodb_transactions(self._patches, self._transaction)
         self.queue.start()
 
     def stop(self) -> None:
@@ -100,28 +101,23 @@ class DynamoReplicator:
         return dict(self._tables)
 
     # -- hooks (request threads, inside the backend lock) ----------------------------------------------
-    def _hook_stream(self, original: Callable[..., None]) -> Callable[..., None]:
-        def add(shard: StreamShard, old: Item | None, new: Item | None) -> None:
-            original(shard, old, new)
-            if not is_applying():
-                self._capture(shard.table, old, new)
+    def _on_stream_record(self, shard: StreamShard, old: Item | None, new: Item | None) -> None:
+        self._capture(shard.table, old, new)
 
-        return add
-
-    def _hook_transaction(self, original: Callable[..., None]) -> Callable[..., None]:
-        def transact_write_items(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> None:
-            if getattr(self._local, "transaction", None) is not None:
-                return original(backend, *args, **kwargs)
-            self._local.transaction = []
-            try:
-                original(backend, *args, **kwargs)
-                changes = self._local.transaction
-            finally:
-                self._local.transaction = None  # on failure moto restored the tables: drop the changes
-            for change in changes:
-                self._commit(change)
-
-        return transact_write_items
+    def _transaction(
+        self, original: Callable[..., None], backend: DynamoDBBackend, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        if getattr(self._local, "transaction", None) is not None:
+            original(backend, *args, **kwargs)
+            return
+        self._local.transaction = []
+        try:
+            original(backend, *args, **kwargs)
+            changes = self._local.transaction
+        finally:
+            self._local.transaction = None  # on failure moto restored the tables: drop the changes
+        for change in changes:
+            self._commit(change)
 
     def _capture(self, table: Table, old: Item | None, new: Item | None) -> None:
         if table.account_id != self.account or table.region_name not in self._tables.get(table.name, ()):

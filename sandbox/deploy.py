@@ -45,7 +45,9 @@ class Deployment:
     role_policies: dict[str, list[str]] = field(default_factory=dict)  # role name -> policy documents
     managed_policies: dict[str, str] = field(default_factory=dict)  # policy ARN -> document
     role_arns: dict[str, str] = field(default_factory=dict)  # role name -> ARN
-    identity_pool_roles: dict[str, str] = field(default_factory=dict)  # identity pool id -> authenticated role ARN
+    identity_pool_roles: dict[str, dict[str, str]] = field(default_factory=dict)  # pool id -> {auth type: role ARN}
+    # (identity pool id, provider name) -> (tag key -> claim name, use defaults)
+    principal_tags: dict[tuple[str, str], tuple[dict[str, str], bool]] = field(default_factory=dict)
     user_pools: dict[str, str] = field(default_factory=dict)  # pool id -> region
 
 
@@ -161,6 +163,7 @@ def _cors(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
             )
             if rule.get(src)
         }
+        | ({"MaxAgeSeconds": int(rule["maxAgeSeconds"])} if rule.get("maxAgeSeconds") else {})
         for rule in reg.inputs["corsRules"]
     ]
     cloud.client("s3", _region(reg)).put_bucket_cors(
@@ -171,20 +174,19 @@ def _cors(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 
 @handles("aws:s3/bucketPolicy:BucketPolicy")
 def _bucket_policy(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
-    policy = moto_enforceable(reg.inputs["policy"])
-    cloud.client("s3", _region(reg)).put_bucket_policy(Bucket=reg.inputs["bucket"], Policy=policy)
+    # Stored as written: the front door evaluates it, conditions included (sandbox/access.py).
+    cloud.client("s3", _region(reg)).put_bucket_policy(Bucket=reg.inputs["bucket"], Policy=reg.inputs["policy"])
     return {"id": reg.inputs["bucket"]}
 
 
-def moto_enforceable(policy: str) -> str:
-    """The policy without its conditional Deny statements: moto ignores conditions, so a Deny of
-    `aws:SecureTransport = false` would deny every request (and the sandbox is plain HTTP on loopback)."""
-    document = json.loads(policy)
-    statements = document.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    document["Statement"] = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
-    return json.dumps(document)
+@handles("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+def _public_access_block(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    configuration = {key[0].upper() + key[1:]: bool(reg.inputs.get(key)) for key in flags}
+    cloud.client("s3", _region(reg)).put_public_access_block(
+        Bucket=reg.inputs["bucket"], PublicAccessBlockConfiguration=configuration
+    )
+    return {"id": reg.inputs["bucket"]}
 
 
 @handles("aws:s3/bucketObjectv2:BucketObjectv2")
@@ -363,8 +365,21 @@ def _identity_pool(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
 @handles("aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment")
 def _pool_roles(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
     pool_id = reg.inputs["identityPoolId"]
-    cloud.deployment.identity_pool_roles[pool_id] = reg.inputs["roles"]["authenticated"]
+    cloud.deployment.identity_pool_roles[pool_id] = dict(reg.inputs["roles"])
     return {"id": pool_id}
+
+
+@handles("aws:cognito/identityPoolProviderPrincipalTag:IdentityPoolProviderPrincipalTag")
+def _principal_tags(cloud: MotoCloud, reg: Registration) -> dict[str, Any]:
+    """Attributes for access control: which token claims become session tags. `useDefaults` defaults to
+    true (the provider's default), which maps `username` <- `sub` and `client` <- `aud`."""
+    pool_id, provider = reg.inputs["identityPoolId"], reg.inputs["identityProviderName"]
+    use_defaults = reg.inputs.get("useDefaults")
+    cloud.deployment.principal_tags[(pool_id, provider)] = (
+        {str(k): str(v) for k, v in (reg.inputs.get("principalTags") or {}).items()},
+        True if use_defaults is None else bool(use_defaults),
+    )
+    return {"id": f"{pool_id}:{provider}"}
 
 
 # -- API Gateway ---------------------------------------------------------------------------------------

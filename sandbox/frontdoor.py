@@ -1,17 +1,21 @@
-"""The WSGI front door in front of moto, one per port: outages, CORS, mounts, region pinning.
+"""The WSGI front door in front of moto, one per port: the doors, outages, mounts, IAM, CORS, regions.
 
 In order, for each request:
-1. the generic port serves the sandbox's control API (`/_sandbox/...`), never affected by outages;
-2. a request for a region that is down gets 503 JSON (see `sandbox.outage`);
-3. a mounted prefix (e.g. `/execute-api/`) goes to its app, which owns its own CORS;
-4. everything else is AWS, answered by moto: CORS preflights are answered here, and on a
-   region's port an unsigned call (a browser's Cognito InitiateAuth/GetId...) gets a
-   synthetic SigV4 scope for that region, and a signed one has its scope's region
-   replaced, so moto serves it from that region's backend; moto's own CORS headers are
-   replaced by ours (origin echoed, AWS headers exposed).
+1. a Host header that is not a loopback name is refused (403: DNS rebinding), on every port;
+2. the generic port serves the sandbox's control API (`/_sandbox/...`, token or operator key
+   required, see `sandbox.outage`), never affected by outages;
+3. a request for a region that is down gets 503 JSON (see `sandbox.outage`);
+4. a mounted prefix (e.g. `/execute-api/`) goes to its app, which owns its own CORS and auth;
+5. everything else is AWS: CORS preflights are answered here (`sandbox.cors`: the sandbox's own
+   origins only, S3 by the bucket's CORS rules); every call is authenticated and authorised
+   (`sandbox.access`: signatures of issued keys, IAM, the service's own refusals); the administrator
+   keys are refused from a page of a foreign origin; then moto serves it. On a region's port moto is
+   told the request reached that region's endpoint (its Host becomes `<service>.<region>.amazonaws.com`),
+   so a browser's unsigned Cognito sign-in or GetId is served by the port's region, as AWS does.
+   moto's own CORS headers are replaced by ours.
 
-moto serves Cognito's unauthenticated calls (InitiateAuth, SignUp, GetUser...) from whichever
-region holds the client id or token; `RegionPin` makes them stay in the port's region, as AWS does.
+moto serves Cognito's unauthenticated calls (InitiateAuth, GetUser...) from whichever region holds the
+client id or token; `patches.pin_cognito_lookups` keeps them in the port's region.
 
 Backend calls run under the cloud's lock (the replicators write moto's state from their own
 thread) inside a request scope, so replication sees each request's final state.
@@ -20,45 +24,28 @@ thread) inside a request scope, so replication sees each request's final state.
 from __future__ import annotations
 
 import io
-import re
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from moto.cognitoidp.models import RegionAgnosticBackend, cognitoidp_backends
+from moto.backends import get_backend
 
+import patches
+from sandbox import aws_errors
+from sandbox.access import ADMIN, AccessControl, Incoming, Outcome
+from sandbox.cors import BucketRule, CorsPolicy
 from sandbox.outage import CONTROL_PREFIX, Outages, outage_response, request_regions
-from sandbox.replication import Patches, request_scope
+from sandbox.replication import request_scope
+from sandbox.server import host_refused, is_loopback_host
+
+log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RegionOf = Callable[[dict[str, Any]], "str | None"]
 Response = tuple[str, list[tuple[str, str]], bytes]
 
-ALLOWED_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "PATCH")
-ALLOWED_HEADER = re.compile(
-    r"^(x-amz-[a-z0-9-]+|amz-sdk-[a-z0-9-]+|authorization|content-(type|md5|disposition|encoding|language)"
-    r"|cache-control|expires|range|if-(match|none-match|modified-since|unmodified-since))$"
-)
-DEFAULT_ALLOWED_HEADERS = (
-    "authorization, content-type, x-amz-date, x-amz-security-token, x-amz-target, x-amz-user-agent, "
-    "x-amz-content-sha256, amz-sdk-invocation-id, amz-sdk-request"
-)
-EXPOSED_HEADERS = (
-    "ETag, x-amz-version-id, x-amz-request-id, x-amzn-RequestId, x-amz-id-2, x-amz-delete-marker, "
-    "x-amz-replication-status, x-amz-server-side-encryption, x-amzn-ErrorType, Content-Length, Content-Type"
-)
-PREFLIGHT_MAX_AGE = "600"
-# Signing names of the JSON services a browser calls unsigned, by X-Amz-Target prefix.
-UNSIGNED_SERVICES = {
-    "AWSCognitoIdentityProviderService": "cognito-idp",
-    "AWSCognitoIdentityService": "cognito-identity",
-    "DynamoDB_": "dynamodb",
-    "DynamoDBStreams_": "dynamodb",
-}
-UNSIGNED_ACCESS_KEY = "sandbox-unsigned"  # not 20 characters: moto maps it to its default account
-_SCOPE_REGION = re.compile(r"(Credential=[^/,\s]+/\d{8}/)([^/,\s]+)(/)")
 _pinned = threading.local()  # .region: the region port serving the current request
 
 
@@ -70,14 +57,17 @@ class Mount:
 
 
 class Router:
-    """What every port shares: the AWS app (moto + middlewares), mounts, outages, the lock."""
+    """What every port shares: the AWS app (moto + middlewares), mounts, outages, the lock, the doors."""
 
-    def __init__(self, aws_app: WsgiApp, outages: Outages, lock: threading.RLock, control: WsgiApp, account: str):
+    def __init__(self, aws_app: WsgiApp, outages: Outages, lock: threading.RLock, control: WsgiApp, account: str,
+                 access: AccessControl | None = None, cors: CorsPolicy | None = None):
         self.aws_app = aws_app
         self.outages = outages
         self.lock = lock
         self.control = control
         self.account = account
+        self.access = access or AccessControl(account)
+        self.cors = cors or CorsPolicy()
         self.mounts: list[Mount] = []
 
     def mount(self, mount: Mount) -> None:
@@ -99,6 +89,8 @@ class FrontDoor:
         self.region = region
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not is_loopback_host(environ.get("HTTP_HOST")):
+            return _send(start_response, host_refused(environ.get("HTTP_HOST")))
         path = environ.get("PATH_INFO", "")
         if self.region is None and path.startswith(CONTROL_PREFIX):
             return self.router.control(environ, start_response)
@@ -107,20 +99,43 @@ class FrontDoor:
         mount = self.router.mount_for(path)
         down = self._down_region(environ, mount)
         if down is not None:
-            return _send(start_response, _with_cors(outage_response(down), environ))
+            return _send(start_response, self.router.cors.decorate(outage_response(down), environ, None))
         if mount is not None:
             return _send(start_response, self._call(mount.app, environ))
+        return _send(start_response, self._aws(environ))
+
+    # -- AWS ----------------------------------------------------------------------------------------------------
+    def _aws(self, environ: dict[str, Any]) -> Response:
+        cors = self.router.cors
         if _is_preflight(environ):
-            return _send(start_response, _preflight(environ))
-        if self.region is not None:
-            _pin_region(environ, self.region)
-        _pinned.region = self.region
+            return cors.preflight(environ, _bucket_rules(self.router.account, environ.get("PATH_INFO", "")))
+        buffer_body(environ)  # read the upload before taking the lock
         try:
-            status, headers, body = self._call(self.router.aws_app, environ)
-        finally:
-            _pinned.region = None
-        headers = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]  # moto's flask-cors
-        return _send(start_response, _with_cors((status, headers, body), environ))
+            outcome = self.router.access.check(incoming_request(environ, self.region))
+        except Exception:  # a sandbox bug must answer like AWS's own failures (500), and show in the logs
+            log.exception("access check of %s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            return aws_errors.error(aws_errors.Protocol.JSON, 500, "InternalFailure",
+                                    "The request processing has failed because of an unknown error.")
+        rules = _bucket_rules(self.router.account, outcome.call.path) if outcome.call.service == "s3" else None
+        response = outcome.refusal or outcome.answer or self._foreign_admin(environ, outcome)
+        if response is None:
+            _route_to_region(environ, self.region, outcome)
+            _pinned.region = self.region
+            try:
+                response = self._call(self.router.aws_app, environ)
+            finally:
+                _pinned.region = None
+        return cors.decorate(response, environ, rules)
+
+    def _foreign_admin(self, environ: dict[str, Any], outcome: Outcome) -> Response | None:
+        """The administrator keys are for local scripts: a browser page of a foreign origin cannot use them
+        (a simple cross-origin POST needs no preflight)."""
+        origin = environ.get("HTTP_ORIGIN")
+        if outcome.who != ADMIN or not origin or self.router.cors.allowed(origin):
+            return None
+        message = (f"Access Denied: the sandbox's administrator keys are not accepted from a page of origin {origin} "
+                   "(only the sandbox's own web origins)")
+        return aws_errors.access_denied(outcome.call.protocol, outcome.call.service, message)
 
     def _down_region(self, environ: dict[str, Any], mount: Mount | None) -> str | None:
         outages = self.router.outages
@@ -134,7 +149,7 @@ class FrontDoor:
 
     def _call(self, app: WsgiApp, environ: dict[str, Any]) -> Response:
         """Run a backend app to completion under the lock; deferred replication events fire after it."""
-        _buffer_body(environ)  # read the upload before taking the lock
+        buffer_body(environ)  # read the upload before taking the lock
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -157,31 +172,14 @@ class FrontDoor:
 class RegionPin:
     """While started, moto's region-agnostic Cognito lookups answer from the pinned region only."""
 
-    LOOKUPS = (
-        "_find_backend_by_access_token",
-        "_find_backend_by_access_token_or_session",
-        "_find_backend_for_clientid",
-    )
-
     def __init__(self) -> None:
-        self._patches = Patches()
+        self._patches = patches.Patches()
 
     def start(self) -> None:
-        for name in self.LOOKUPS:
-            self._patches.replace(RegionAgnosticBackend, name, _pinned_lookup)
+        patches.pin_cognito_lookups(self._patches, lambda: getattr(_pinned, "region", None))
 
     def stop(self) -> None:
         self._patches.restore()
-
-
-def _pinned_lookup(original: Callable[..., Any]) -> Callable[..., Any]:
-    def lookup(backend: RegionAgnosticBackend, *args: Any) -> Any:
-        region = getattr(_pinned, "region", None)
-        if region is None:
-            return original(backend, *args)
-        return cognitoidp_backends[backend.account_id][region]
-
-    return lookup
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -191,7 +189,7 @@ def _send(start_response: Callable[..., Any], response: Response) -> list[bytes]
     return [body]
 
 
-def _buffer_body(environ: dict[str, Any]) -> None:
+def buffer_body(environ: dict[str, Any]) -> None:
     stream = environ.get("wsgi.input")
     if stream is None or isinstance(stream, io.BytesIO):
         return
@@ -208,6 +206,27 @@ def _buffer_body(environ: dict[str, Any]) -> None:
     environ["wsgi.input"] = io.BytesIO(body)
 
 
+def incoming_request(environ: dict[str, Any], region: str | None) -> Incoming:
+    """The request as the access check reads it (the body stays readable for moto)."""
+    stream = environ["wsgi.input"]
+    body = stream.getvalue() if isinstance(stream, io.BytesIO) else b""
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return Incoming(
+        method=environ.get("REQUEST_METHOD", "GET").upper(),
+        path=environ.get("PATH_INFO", ""),
+        raw_path=raw_uri.split("?", 1)[0],
+        query_string=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        body=body,
+        source_ip=environ.get("REMOTE_ADDR", ""),
+        port_region=region,
+    )
+
+
 def _is_preflight(environ: dict[str, Any]) -> bool:
     return (
         environ.get("REQUEST_METHOD") == "OPTIONS"
@@ -216,52 +235,21 @@ def _is_preflight(environ: dict[str, Any]) -> bool:
     )
 
 
-def _preflight(environ: dict[str, Any]) -> Response:
-    origin = environ["HTTP_ORIGIN"]
-    method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"].upper()
-    if method not in ALLOWED_METHODS:
-        body = b'{"message": "CORS preflight: method not allowed"}'
-        return "403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
-    raw = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
-    requested = [h.strip().lower() for h in raw.split(",") if h.strip()]
-    allowed = ", ".join(h for h in requested if ALLOWED_HEADER.match(h)) if requested else DEFAULT_ALLOWED_HEADERS
-    headers = [
-        ("Access-Control-Allow-Origin", origin),
-        ("Access-Control-Allow-Methods", ", ".join(ALLOWED_METHODS)),
-        ("Access-Control-Allow-Headers", allowed),
-        ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-        ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
-        ("Vary", "Origin"),
-        ("Content-Length", "0"),
-    ]
-    return "200 OK", headers, b""
+def _bucket_rules(account: str, path: str) -> list[BucketRule] | None:
+    """The CORS rules of the bucket an S3 path addresses ([] when it has none); None for the root path."""
+    name = path.lstrip("/").split("/", 1)[0]
+    if not name:
+        return None
+    bucket = get_backend("s3")[account]["aws"].buckets.get(name)
+    return [BucketRule.from_moto(rule) for rule in getattr(bucket, "cors", None) or []]
 
 
-def _with_cors(response: Response, environ: dict[str, Any]) -> Response:
-    origin = environ.get("HTTP_ORIGIN")
-    if not origin:
-        return response
-    status, headers, body = response
-    extra = [
-        ("Access-Control-Allow-Origin", origin),
-        ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-        ("Vary", "Origin"),
-    ]
-    return status, [*headers, *extra], body
-
-
-def _pin_region(environ: dict[str, Any], region: str) -> None:
-    """Make moto serve this request from `region`'s backends, signed or not."""
-    auth = environ.get("HTTP_AUTHORIZATION")
-    if auth:
-        environ["HTTP_AUTHORIZATION"] = _SCOPE_REGION.sub(lambda m: f"{m[1]}{region}{m[3]}", auth, count=1)
+def _route_to_region(environ: dict[str, Any], region: str | None, outcome: Outcome) -> None:
+    """Tell moto which regional endpoint a region port stands for: moto takes a request's region from
+    its host name first. S3 (global) and calls of unknown services keep their Host."""
+    service = outcome.call.service
+    if region is None or not service or service == "s3":
         return
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    service = next((name for prefix, name in UNSIGNED_SERVICES.items() if target.startswith(prefix)), None)
-    if service is None:
-        return  # S3 (global) and path-routed calls such as a user pool's JWKS need no scope
-    date = datetime.now(UTC).strftime("%Y%m%d")
-    environ["HTTP_AUTHORIZATION"] = (
-        f"AWS4-HMAC-SHA256 Credential={UNSIGNED_ACCESS_KEY}/{date}/{region}/{service}/aws4_request, "
-        f"SignedHeaders=host, Signature={'0' * 64}"
-    )
+    environ["sandbox.original_host"] = environ.get("HTTP_HOST", "")
+    environ["HTTP_HOST"] = f"{service}.{region}.amazonaws.com"
+

@@ -8,6 +8,10 @@ the region of the bucket it addresses (S3 is global, the bucket is not).
 The control API lives on the generic port and is never affected by outages:
 `GET /_sandbox/health` -> {"regions": {region: "up"|"down"}, ...} and
 `POST /_sandbox/outage` {"region": "us-east-1" | "primary" | "secondary", "down": true}.
+Every call needs the session's control token in the `X-Sandbox-Token` header (the sandbox writes it
+to `.sandbox/session.json` under `SESSION_TOKEN_KEY`; `control_headers(session)` builds the header)
+or a SigV4 signature by the operator's keys (service `sandbox`); anything else gets 403, so a page
+in the developer's browser cannot start an outage.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from urllib.parse import parse_qs, unquote
 from moto.backends import get_backend
 
 CONTROL_PREFIX = "/_sandbox/"
+TOKEN_HEADER = "X-Sandbox-Token"
+SESSION_TOKEN_KEY = "controlToken"  # the key of the control token in .sandbox/session.json
+CONTROL_SERVICE = "sandbox"  # the signing name of the control API for the operator's keys
 MAX_CONTROL_BODY = 4096
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)/aws4_request")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -124,12 +131,27 @@ def outage_response(region: str) -> tuple[str, list[tuple[str, str]], bytes]:
     return "503 Service Unavailable", headers, body
 
 
-def control_app(outages: Outages, status: Callable[[], dict[str, Any]]) -> WsgiApp:
-    """The sandbox's own endpoints under /_sandbox/ (health and the outage switch)."""
+def control_headers(session: Mapping[str, Any]) -> dict[str, str]:
+    """The header that authorises a control API call, from a session.json's contents."""
+    token = session.get(SESSION_TOKEN_KEY)
+    if not isinstance(token, str) or not token:
+        raise ValueError(f"the session has no {SESSION_TOKEN_KEY!r}: is it from a running sandbox?")
+    return {TOKEN_HEADER: token}
+
+
+def control_app(
+    outages: Outages, status: Callable[[], dict[str, Any]], authorized: Callable[[dict[str, Any]], bool]
+) -> WsgiApp:
+    """The sandbox's own endpoints under /_sandbox/ (health and the outage switch), for authorised callers."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX) :]
         method = environ.get("REQUEST_METHOD", "GET")
+        if not authorized(environ):
+            return _json(start_response, 403, {
+                "message": f"the sandbox control API needs the control token of .sandbox/session.json "
+                           f"({SESSION_TOKEN_KEY}) in the {TOKEN_HEADER} header, or a request signed with the "
+                           f"operator's keys (service {CONTROL_SERVICE})"})
         if path == "health" and method in ("GET", "HEAD"):
             return _json(start_response, 200, {"regions": outages.snapshot(), **status()})
         if path == "outage" and method == "POST":
@@ -154,6 +176,6 @@ def control_app(outages: Outages, status: Callable[[], dict[str, Any]]) -> WsgiA
 
 def _json(start_response: Callable[..., Any], status: int, payload: Mapping[str, Any]) -> list[bytes]:
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

@@ -9,7 +9,6 @@
   response leaves. Outside a scope `defer` runs the callback at once.
 - `applying()`: marks the replication worker's own writes so that hooks ignore them
   (no ping-pong).
-- `Patches`: class attributes of moto replaced while the cloud runs, restored on stop.
 """
 
 from __future__ import annotations
@@ -76,25 +75,6 @@ def applying() -> Iterator[None]:
 
 def is_applying() -> bool:
     return getattr(_local, "applying", False)
-
-
-# -- patches ------------------------------------------------------------------------------------------
-class Patches:
-    """Replace class attributes and put the originals back on `restore()`."""
-
-    def __init__(self) -> None:
-        self._saved: list[tuple[type, str, Any]] = []
-
-    def replace(self, owner: type, name: str, make: Callable[[Any], Any]) -> None:
-        """Set `owner.name` to `make(original)`; `original` is the attribute as found on the class."""
-        original = owner.__dict__[name]
-        self._saved.append((owner, name, original))
-        setattr(owner, name, make(original))
-
-    def restore(self) -> None:
-        while self._saved:
-            owner, name, original = self._saved.pop()
-            setattr(owner, name, original)
 
 
 # -- the lagged queue ---------------------------------------------------------------------------------

@@ -17,7 +17,12 @@ S3 does:
 - tag changes follow the object; tag changes on a replica go back only when the replica's
   bucket has a rule with `SourceSelectionCriteria.ReplicaModifications` Enabled;
 - in the destination, versions are ordered by their original time, so concurrent writes
-  of one key in two buckets converge on the newest one in both (last writer wins).
+  of one key in two buckets converge on the newest one in both (last writer wins);
+- with `authorize` set (the sandbox sets it), S3 acts as the configuration's replication role: the
+  role must be allowed s3:GetReplicationConfiguration and s3:ListBucket on the source bucket,
+  s3:GetObjectVersionForReplication (and GetObjectVersionTagging for tags) on the source object and
+  s3:ReplicateObject / ReplicateDelete / ReplicateTags on the destination object ("Setting up
+  permissions for live replication"); otherwise the version is marked FAILED and nothing is copied.
 
 The stored configuration is read from the backend (`bucket.replication`, parsed XML), not
 through `GetBucketReplication`, which drops fields.
@@ -25,7 +30,6 @@ through `GetBucketReplication`, which drops fields.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -36,11 +40,14 @@ from typing import Any, Literal
 
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey, S3Backend
 
-from sandbox.replication import LagQueue, Patches, applying, defer, is_applying
+import patches
+from sandbox.replication import LagQueue, applying, defer, is_applying
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["object", "marker", "tags"]
+# (role ARN, action, resource ARN, bucket the resource is in) -> allowed
+Authorize = Callable[[str, str, str, str], bool]
 STATUS_HEADER = "x-amz-replication-status"
 PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
 
@@ -72,27 +79,20 @@ class S3Replicator:
         self.queue: LagQueue[S3Event] = LagQueue("s3-replication", lag, self._apply, ready=self._ready)
         self._status: weakref.WeakKeyDictionary[FakeKey, str] = weakref.WeakKeyDictionary()
         self._replica_markers: weakref.WeakSet[FakeDeleteMarker] = weakref.WeakSet()
-        self._patches = Patches()
+        self._patches = patches.Patches()
         self._originals: dict[str, Callable[..., Any]] = {}
+        self.authorize: Authorize | None = None  # None: the replication role is not checked
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
-        self._hook("put_object", self._after_put)
-        self._hook("delete_object", self._after_delete)
-        self._hook("put_object_tagging", self._after_put_tagging)
-        self._hook("delete_object_tagging", self._after_delete_tagging)
+        hooks = {"put_object": self._after_put, "delete_object": self._after_delete,
+                 "put_object_tagging": self._after_put_tagging, "delete_object_tagging": self._after_delete_tagging}
+        for name, after in hooks.items():
+            self._originals[name] = patches.after_s3_write(self._patches, name, after, active=lambda: not is_applying())
         status = self._status
-
-        def with_status(original: property) -> property:
-            def response_dict(key: FakeKey) -> dict[str, Any]:
-                headers = original.fget(key)
-                if key in status:
-                    headers[STATUS_HEADER] = status[key]
-                return headers
-
-            return property(response_dict)
-
-        self._patches.replace(FakeKey, "response_dict", with_status)
+        patches.extra_s3_object_headers(
+            self._patches, lambda key: {STATUS_HEADER: status[key]} if key in status else {}
+        )
         self.queue.start()
 
     def stop(self) -> None:
@@ -104,23 +104,6 @@ class S3Replicator:
         return self._status.get(key)
 
     # -- hooks (run in the request thread, inside the backend lock) ------------------------------------
-    def _hook(self, name: str, after: Callable[[S3Backend, Any, dict[str, Any]], None]) -> None:
-        def make(original: Callable[..., Any]) -> Callable[..., Any]:
-            self._originals[name] = original
-            signature = inspect.signature(original)
-
-            def hooked(backend: S3Backend, *args: Any, **kwargs: Any) -> Any:
-                result = original(backend, *args, **kwargs)
-                if not is_applying():
-                    bound = signature.bind(backend, *args, **kwargs)
-                    bound.apply_defaults()
-                    after(backend, result, bound.arguments)
-                return result
-
-            return hooked
-
-        self._patches.replace(S3Backend, name, make)
-
     def _after_put(self, backend: S3Backend, key: FakeKey, _params: dict[str, Any]) -> None:
         # metadata and tags are set by the handler after put_object: decide when the request ends
         defer(lambda: self._on_new_version(backend, key))
@@ -183,16 +166,44 @@ class S3Replicator:
         with self.lock, applying():
             if event.kind == "object":
                 assert isinstance(event.version, FakeKey)
-                ok = all([self._copy_object(event.backend, event.version, t) for t in event.targets])
+                ok = all([self._permitted(event, t) and self._copy_object(event.backend, event.version, t)
+                          for t in event.targets])
                 self._status[event.version] = COMPLETED if ok else FAILED
             elif event.kind == "marker":
                 assert isinstance(event.version, FakeDeleteMarker)
-                for target in event.targets:
+                for target in (t for t in event.targets if self._permitted(event, t)):
                     self._copy_marker(event.backend, event.version, target)
             else:
                 assert isinstance(event.version, FakeKey)
-                for target in event.targets:
+                for target in (t for t in event.targets if self._permitted(event, t)):
                     self._copy_tags(event.backend, event.version, target)
+
+    def _permitted(self, event: S3Event, target: Target) -> bool:
+        """The replication role may read this version from the source and write it to the destination."""
+        if self.authorize is None:
+            return True
+        config = getattr(event.backend.buckets.get(event.bucket), "replication", None) or {}
+        role = str(config.get("Role") or "")
+        name = event.version.name
+        source, destination = f"arn:aws:s3:::{event.bucket}", f"arn:aws:s3:::{target.bucket}"
+        wanted = [("s3:GetReplicationConfiguration", source, event.bucket), ("s3:ListBucket", source, event.bucket)]
+        if event.kind == "object":
+            wanted += [("s3:GetObjectVersionForReplication", f"{source}/{name}", event.bucket),
+                       ("s3:ReplicateObject", f"{destination}/{name}", target.bucket)]
+            if isinstance(event.version, FakeKey) and _tags(event.backend, event.version):
+                wanted += [("s3:GetObjectVersionTagging", f"{source}/{name}", event.bucket),
+                           ("s3:ReplicateTags", f"{destination}/{name}", target.bucket)]
+        elif event.kind == "marker":
+            wanted.append(("s3:ReplicateDelete", f"{destination}/{name}", target.bucket))
+        else:
+            wanted += [("s3:GetObjectVersionTagging", f"{source}/{name}", event.bucket),
+                       ("s3:ReplicateTags", f"{destination}/{name}", target.bucket)]
+        denied = [action for action, resource, bucket in wanted
+                  if not role or not self.authorize(role, action, resource, bucket)]
+        if denied:
+            log.warning("S3 replication %s -> %s of %s: role %r may not %s", event.bucket, target.bucket, name,
+                        role, ", ".join(denied))
+        return not denied
 
     def _destination(self, backend: S3Backend, target: Target) -> FakeBucket | None:
         bucket = backend.buckets.get(target.bucket)

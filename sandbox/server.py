@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 LISTEN_BACKLOG = 128
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")  # and [::1]
 
 
 class PortInUseError(RuntimeError):
@@ -41,6 +43,32 @@ def check_loopback(host: str) -> None:
         loopback = False
     if not loopback:
         raise ValueError(f"host: the sandbox listens on loopback only (127.0.0.1, ::1, localhost), got {host!r}")
+
+
+def is_loopback_host(host_header: str | None) -> bool:
+    """True for a Host header naming the loopback interface (127.0.0.1, localhost, [::1]) with any port.
+
+    Anything else is refused on every port: a page on another site that gets its name resolved to
+    127.0.0.1 (DNS rebinding) sends its own name as Host."""
+    if not host_header:
+        return False
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        return name == "::1" and (not rest or _is_port_suffix(rest))
+    name, _, port = host.partition(":")
+    return name in LOOPBACK_NAMES and (not port or port.isdigit())
+
+
+def _is_port_suffix(text: str) -> bool:
+    return text.startswith(":") and text[1:].isdigit()
+
+
+def host_refused(host_header: str | None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """403 JSON for a request whose Host is not a loopback name."""
+    body = json.dumps({"message": f"Host {host_header!r} is not a loopback name (127.0.0.1, localhost, [::1]): "
+                                  "refused (DNS rebinding protection)"}).encode()
+    return "403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
 def bind(host: str, port: int, purpose: str) -> socket.socket:

@@ -25,6 +25,7 @@ from sandbox.apigateway import ExecuteApi
 from sandbox.cloud import ACCOUNT, LocalCloud
 from sandbox.credentials import CredentialsBroker
 from sandbox.deploy import Deployment, MotoCloud
+from sandbox.outage import SESSION_TOKEN_KEY
 from sandbox.web import WebServer
 
 STACK = "sandbox"
@@ -45,6 +46,8 @@ class SandboxOptions:
     dist_dir: Path = DEFAULT_DIST
     serve_web: bool = True
     config: dict[str, str] = field(default_factory=lambda: stack_config(STACK))
+    allow_origins: list[str] = field(default_factory=list)
+    """Extra browser origins (e.g. a Vite dev server) the AWS endpoints and the buckets' CORS answer."""
 
 
 @dataclass
@@ -75,13 +78,15 @@ class Sandbox:
             "outputs": self.outputs,
             "demoUser": self.demo_user,
             "operator": self.operator,
+            "allowedOrigins": self.cloud.cors.origins,
+            SESSION_TOKEN_KEY: self.cloud.control_token,
         }
 
     def write_session(self, path: Path = DEFAULT_SESSION_FILE) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.session(), indent=2))
-        tmp.chmod(0o600)  # it holds the operator's keys and the demo password
+        tmp.chmod(0o600)  # it holds the operator's keys, the control token and the demo password
         tmp.replace(path)
         return path
 
@@ -116,9 +121,12 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
     web = None
     if options.serve_web:  # bind first: a taken web port must fail before anything is deployed
         web = WebServer(options.dist_dir, {}, port=options.web_port)
-    cloud = LocalCloud(regions=regions, port=options.aws_port, replication_lag=options.replication_lag)
+    origins = [*([web.url] if web else []), *options.allow_origins]
+    cloud = LocalCloud(regions=regions, port=options.aws_port, replication_lag=options.replication_lag,
+                       allowed_origins=origins)
     broker = CredentialsBroker(ACCOUNT)
     execute_api = ExecuteApi(broker, account=ACCOUNT)
+    cloud.set_principals(broker)
     cloud.add_middleware(broker.middleware)
     cloud.mount("/execute-api/", execute_api)
     try:
@@ -135,11 +143,16 @@ def start_sandbox(options: SandboxOptions | None = None) -> Sandbox:
         config = dict(options.config)
         if web:  # the page is served from here, not CloudFront: the APIs must allow this origin
             config[f"{PROJECT}:apiOrigin"] = web.url
+        if options.allow_origins:  # and the buckets' CORS the dev server's
+            extra = json.loads(config.get(f"{PROJECT}:siteOrigins") or "[]")
+            config[f"{PROJECT}:siteOrigins"] = json.dumps(list(dict.fromkeys([*extra, *options.allow_origins])))
         run = run_program(deployer, config, stack=STACK)
         outputs = run.outputs
         _declare_global_tables(cloud, deployer)
-        for pool_id, role_arn in deployer.deployment.identity_pool_roles.items():
-            broker.set_identity_pool_roles(pool_id, {"authenticated": role_arn})
+        for pool_id, roles in deployer.deployment.identity_pool_roles.items():
+            broker.set_identity_pool_roles(pool_id, roles)
+        for (pool_id, provider), (tags, use_defaults) in deployer.deployment.principal_tags.items():
+            broker.set_principal_tags(pool_id, provider, tags, use_defaults)
         demo_user = _create_demo_user(deployer, outputs)
         operator = _operator_keys(broker, outputs)
         ui = local_ui_config(outputs, region_endpoints)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sandbox.server import PortInUseError
+from sandbox.server import PortInUseError, host_refused, is_loopback_host
 
 NOT_BUILT = b"""<!doctype html><meta charset="utf-8"><title>multi-region-app sandbox</title>
 <h1>The sandbox is running</h1><p>The web app is not built yet: run <code>make setup</code>
@@ -59,6 +59,9 @@ class WebServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
+                if not is_loopback_host(self.headers.get("Host")):  # DNS rebinding
+                    status, headers, body = host_refused(self.headers.get("Host"))
+                    return self._send(int(status.split()[0]), body, "application/json", "no-store")
                 path = unquote(urlsplit(self.path).path)
                 if path == "/uiConfig.json":
                     return self._send(200, web.ui_config, "application/json", "no-cache, no-store, must-revalidate")

@@ -19,12 +19,13 @@ from ops.appclient import AppUser
 from sandbox.up import Sandbox, SandboxOptions, start_sandbox
 
 LAG = 0.3  # seconds: short, yet long enough that replication is visibly asynchronous
+DEV_ORIGIN = "http://localhost:5173"  # a dev server's origin, allowed like `python -m sandbox up --allow-origin`
 WAIT = LAG + 3.0  # how long a test waits for replication before failing
 
 
 @pytest.fixture(scope="package")
 def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(SandboxOptions(web_port=0, aws_port=0, replication_lag=LAG))
+    running = start_sandbox(SandboxOptions(web_port=0, aws_port=0, replication_lag=LAG, allow_origins=[DEV_ORIGIN]))
     try:
         yield running
     finally:

@@ -13,12 +13,12 @@ import pytest
 from botocore.config import Config
 
 from sandbox.cloud import LocalCloud
-from tests.sandbox.cloud_support import KEYS, LAG, NO_RETRIES, PRIMARY, SECONDARY
+from tests.sandbox.cloud_support import KEYS, LAG, NO_RETRIES, ORIGIN, PRIMARY, SECONDARY
 
 
 @pytest.fixture(scope="module")
 def local_cloud() -> Iterator[LocalCloud]:
-    local = LocalCloud(regions=[PRIMARY, SECONDARY], port=0, replication_lag=LAG).start()
+    local = LocalCloud(regions=[PRIMARY, SECONDARY], port=0, replication_lag=LAG, allowed_origins=[ORIGIN]).start()
     try:
         yield local
     finally:

@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from sandbox.cloud import LocalCloud, PortInUseError
+from sandbox.outage import TOKEN_HEADER
 from tests.sandbox.cloud_support import PRIMARY, SECONDARY
 
 
@@ -53,12 +54,12 @@ def test_region_ports_default_to_the_ports_after_the_generic_one() -> None:
 def test_stop_closes_the_ports_and_joins_the_threads() -> None:
     before = {t.name for t in threading.enumerate()}
     cloud = LocalCloud(port=0).start()
-    url = cloud.endpoint
-    assert urllib.request.urlopen(f"{url}/_sandbox/health", timeout=5).status == 200
+    health = urllib.request.Request(f"{cloud.endpoint}/_sandbox/health", headers={TOKEN_HEADER: cloud.control_token})
+    assert urllib.request.urlopen(health, timeout=5).status == 200
     cloud.stop()
 
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"{url}/_sandbox/health", timeout=2)
+        urllib.request.urlopen(health, timeout=2)
     leftover = {t.name for t in threading.enumerate()} - before
     assert not {n for n in leftover if n.startswith(("sandbox-", "s3-replication", "dynamodb-replication"))}
 

@@ -423,3 +423,106 @@ def test_iam__not_action_and_conditions() -> None:
     conditional = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                                   "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ops"}}}]}
     assert evaluate([conditional], "s3:GetObject", "x") is Decision.IMPLICIT_DENY  # unknown key never grants
+
+
+# -- principal tags and the role's trust policy (STS AssumeRoleWithWebIdentity) -------------------------------
+def trusted_role(cognito: CognitoSetup, name: str, *, tag_session: bool = True, audience: str | None = None) -> str:
+    """A role whose trust policy is the program's (`components.identity.authenticated_trust_policy`) or
+    leaves out sts:TagSession / names another identity pool."""
+    from components.identity import authenticated_trust_policy
+
+    trust = json.loads(authenticated_trust_policy(audience or cognito.identity_pool_id))
+    if not tag_session:
+        trust["Statement"][0]["Action"] = "sts:AssumeRoleWithWebIdentity"
+    iam = boto3.client("iam", region_name=REGION)
+    try:
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def tagged_broker(
+    cognito: CognitoSetup, role_arn: str, tags: dict[str, str] | None, use_defaults: bool
+) -> CredentialsBroker:
+    broker = CredentialsBroker()
+    broker.set_identity_pool_roles(cognito.identity_pool_id, {"authenticated": role_arn})
+    broker.set_principal_tags(cognito.identity_pool_id, cognito.provider, tags, use_defaults)
+    return broker
+
+
+def test_principal_tags__the_default_mapping_tags_username_with_sub_and_client_with_aud(cognito: CognitoSetup) -> None:
+    broker = tagged_broker(cognito, trusted_role(cognito, "tagged"), None, use_defaults=True)
+    _, creds = sign_in_identity(Client(broker.middleware(passthrough_app)), cognito, "alice")
+    claims = jwt.decode(cognito.id_token("alice"), jwk.KeySet.import_key_set(
+        load_resource("cognitoidp/resources/jwks-public.json"))).claims
+    principal = broker.lookup(creds["AccessKeyId"])
+    assert principal is not None
+    assert principal.principal_tags == {"username": claims["sub"], "client": cognito.client_id}
+
+
+def test_principal_tags__a_custom_map_tags_the_claims_it_names(cognito: CognitoSetup) -> None:
+    broker = tagged_broker(cognito, trusted_role(cognito, "tagged"), {"owner": "cognito:username", "none": "nope"},
+                           use_defaults=False)
+    identity_id, creds = sign_in_identity(Client(broker.middleware(passthrough_app)), cognito, "alice")
+    principal = broker.lookup(creds["AccessKeyId"])
+    assert principal is not None and principal.principal_tags == {"owner": "alice"}  # absent claims: no tag
+    keys = broker.context_keys(principal)
+    assert keys["aws:PrincipalTag/owner"] == "alice"
+    assert keys["cognito-identity.amazonaws.com:sub"] == identity_id
+    assert keys["cognito-identity.amazonaws.com:aud"] == cognito.identity_pool_id
+    assert keys["cognito-identity.amazonaws.com:amr"][:2] == ["authenticated", cognito.provider]
+    assert keys["aws:PrincipalArn"] == principal.role_arn and keys["aws:userid"] == principal.caller
+
+
+def test_principal_tags__are_policy_variables_in_execute_api_decisions(cognito: CognitoSetup) -> None:
+    broker = tagged_broker(cognito, trusted_role(cognito, "tagged"), {"owner": "cognito:username"}, False)
+    _, creds = sign_in_identity(Client(broker.middleware(passthrough_app)), cognito, "alice")
+    principal = broker.lookup(creds["AccessKeyId"])
+    assert principal is not None
+    api = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:api/prod"
+    broker.set_role_policies(principal.role_arn, [json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+                                                "Resource": f"{api}/*/photos/${{aws:PrincipalTag/owner}}/*"}]})])
+    source = {"aws:SourceIp": "127.0.0.1"}  # what execute-api passes; the broker adds the principal's keys
+    assert broker.is_allowed(principal, "execute-api:Invoke", f"{api}/GET/photos/alice/p1", source)
+    assert not broker.is_allowed(principal, "execute-api:Invoke", f"{api}/GET/photos/bob/p1")
+
+
+def test_trust__session_tags_need_sts_tag_session_in_the_trust_policy(cognito: CognitoSetup) -> None:
+    role = trusted_role(cognito, "no-tag-session", tag_session=False)
+    refused = tagged_broker(cognito, role, {"owner": "cognito:username"}, False)
+    logins = {cognito.provider: cognito.id_token("alice")}
+    client = Client(refused.middleware(passthrough_app))
+    identity_id = identity_call(client, "GetId", {"IdentityPoolId": cognito.identity_pool_id,
+                                                  "Logins": logins}).json["IdentityId"]
+    got = identity_call(client, "GetCredentialsForIdentity", {"IdentityId": identity_id, "Logins": logins})
+    assert got.status_code == 400 and got.json["__type"] == "InvalidIdentityPoolConfigurationException"
+    assert got.json["message"] == "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+    # without session tags the same trust policy is enough
+    untagged = CredentialsBroker()
+    untagged.set_identity_pool_roles(cognito.identity_pool_id, {"authenticated": role})
+    assert sign_in_identity(Client(untagged.middleware(passthrough_app)), cognito, "alice")[1]["AccessKeyId"]
+
+
+def test_trust__a_role_that_trusts_another_identity_pool_cannot_be_assumed(cognito: CognitoSetup) -> None:
+    broker = CredentialsBroker()
+    broker.set_identity_pool_roles(cognito.identity_pool_id, {
+        "authenticated": trusted_role(cognito, "other-pool", audience="us-east-1:another-pool")})
+    client = Client(broker.middleware(passthrough_app))
+    logins = {cognito.provider: cognito.id_token("alice")}
+    identity_id = identity_call(client, "GetId", {"IdentityPoolId": cognito.identity_pool_id,
+                                                  "Logins": logins}).json["IdentityId"]
+    got = identity_call(client, "GetCredentialsForIdentity", {"IdentityId": identity_id, "Logins": logins})
+    assert got.json["__type"] == "InvalidIdentityPoolConfigurationException"
+
+
+def test_principal_tag_maps_can_be_set_and_read_through_the_api(cognito: CognitoSetup) -> None:
+    broker = CredentialsBroker()
+    client = Client(broker.middleware(passthrough_app))
+    request = {"IdentityPoolId": cognito.identity_pool_id, "IdentityProviderName": cognito.provider,
+               "PrincipalTags": {"owner": "cognito:username"}, "UseDefaults": False}
+    assert identity_call(client, "SetPrincipalTagAttributeMap", request).status_code == 200
+    got = identity_call(client, "GetPrincipalTagAttributeMap", {
+        "IdentityPoolId": cognito.identity_pool_id, "IdentityProviderName": cognito.provider})
+    assert got.json["PrincipalTags"] == {"owner": "cognito:username"} and got.json["UseDefaults"] is False

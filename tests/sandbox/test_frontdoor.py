@@ -1,15 +1,15 @@
-"""The local cloud's front door: region outages, the control API, CORS, region ports, mounts.
+"""The local cloud's front door: region outages, the control API and its token, CORS, region ports,
+the loopback Host check, unsigned calls, mounts.
 
-GIVEN a LocalCloud with two regions on ephemeral ports,
+GIVEN a LocalCloud with two regions on ephemeral ports (no issued keys: every signed call is admin),
 WHEN requests arrive over HTTP (boto3, signed or unsigned, and raw urllib),
-THEN each is answered for the right region, or refused with 503 while that region is down.
+THEN each is answered for the right region, refused with 503 while that region is down, and refused
+as AWS refuses it when unsigned.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -19,9 +19,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.cloud import LocalCloud
-from tests.sandbox.cloud_support import LAG, MARGIN, PRIMARY, SECONDARY, unique
+from sandbox.outage import TOKEN_HEADER
+from tests.sandbox.cloud_support import FOREIGN_ORIGIN, KEYS, LAG, MARGIN, ORIGIN, PRIMARY, SECONDARY, http, unique
 
-ORIGIN = "http://127.0.0.1:8080"
+
+def admin_signature(service: str) -> str:
+    """An Authorization header with the admin keys: keys the sandbox did not issue are not verified."""
+    return (f"AWS4-HMAC-SHA256 Credential={KEYS['aws_access_key_id']}/20260101/{PRIMARY}/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=" + "0" * 64)
 
 
 @pytest.fixture(autouse=True)
@@ -31,19 +36,14 @@ def all_regions_up(local_cloud: LocalCloud) -> Iterator[None]:
         local_cloud.set_outage(region, False)
 
 
-def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
-    """(status, headers, body) of a raw HTTP request; errors are answers too."""
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
-
-def control(cloud: LocalCloud, path: str, payload: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def control(
+    cloud: LocalCloud, path: str, payload: dict[str, Any] | None = None, token: str | None = "session"
+) -> tuple[int, dict[str, Any]]:
+    """A control API call, with the cloud's control token unless `token` says otherwise."""
     body = json.dumps(payload).encode() if payload is not None else None
-    status, _, raw = http(f"{cloud.endpoint}/_sandbox/{path}", "POST" if body else "GET", body)
+    headers = {} if token is None else {TOKEN_HEADER: cloud.control_token if token == "session" else token}
+    status, _, raw = http(f"{cloud.endpoint}/_sandbox/{path}", "POST" if body else "GET", body, headers)
     return status, json.loads(raw)
 
 
@@ -67,7 +67,7 @@ def test_region_port_answers_503_json_while_down_and_serves_again_after(
     assert status == 503 and headers["Content-Type"] == "application/json"
     assert "outage" in json.loads(body)["message"]
     assert error_code(ddb.list_tables) == 503
-    assert http(local_cloud.region_endpoint(SECONDARY) + "/", "GET")[0] == 200
+    assert "TableNames" in aws_client("dynamodb", SECONDARY, local_cloud.region_endpoint(SECONDARY)).list_tables()
 
     local_cloud.set_outage(PRIMARY, False)
     assert "TableNames" in ddb.list_tables()
@@ -131,6 +131,14 @@ def test_health_and_outage_switch_work_over_http_even_while_regions_are_down(loc
 
     control(local_cloud, "outage", {"region": PRIMARY, "down": False})
     assert control(local_cloud, "health")[1]["regions"] == {PRIMARY: "up", SECONDARY: "down"}
+
+
+@pytest.mark.parametrize("token", [None, "guessed-token"])
+def test_the_control_api_refuses_callers_without_the_sessions_token(local_cloud: LocalCloud, token: str | None) -> None:
+    for path, payload in (("outage", {"region": PRIMARY, "down": True}), ("health", None)):
+        status, answer = control(local_cloud, path, payload, token=token)
+        assert status == 403 and "control token" in answer["message"]
+    assert not local_cloud.is_down(PRIMARY)
 
 
 @pytest.mark.parametrize(
@@ -203,34 +211,115 @@ def test_signed_calls_on_a_region_port_are_served_by_that_region(
 
 
 # -- CORS -------------------------------------------------------------------------------------------------------
-def test_cors_preflight_is_answered_with_the_origin_and_aws_headers(local_cloud: LocalCloud) -> None:
-    status, headers, _ = http(
-        local_cloud.region_endpoint(PRIMARY) + "/some-bucket/photo.jpg", "OPTIONS",
-        headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "authorization, x-amz-date, x-amz-security-token, content-type, x-evil",
-        },
-    )
-    assert status == 200
-    assert headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert "PUT" in headers["Access-Control-Allow-Methods"]
+def preflight(url: str, origin: str, method: str, headers: str) -> Any:
+    return http(url, "OPTIONS", headers={"Origin": origin, "Access-Control-Request-Method": method,
+                                         "Access-Control-Request-Headers": headers})
+
+
+def test_preflight_to_the_json_apis_answers_only_the_allowed_origin(local_cloud: LocalCloud) -> None:
+    url = local_cloud.region_endpoint(PRIMARY) + "/"
+    status, headers, _ = preflight(url, ORIGIN, "POST", "content-type, x-amz-target, x-amz-date, authorization")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
     allowed = {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")}
-    assert allowed == {"authorization", "x-amz-date", "x-amz-security-token", "content-type"}
+    assert allowed == {"content-type", "x-amz-target", "x-amz-date", "authorization"}
+
+    for origin, requested in ((FOREIGN_ORIGIN, "content-type"), (ORIGIN, "content-type, x-evil")):
+        status, headers, _ = preflight(url, origin, "POST", requested)
+        assert status == 403 and not [k for k in headers if k.lower().startswith("access-control-")]
 
 
-def test_responses_echo_the_origin_and_expose_etag_and_version_headers(
+def test_preflight_to_a_bucket_follows_the_buckets_cors_rules_within_the_allowed_origins(
+    local_cloud: LocalCloud, aws_client: Callable[..., Any]
+) -> None:
+    s3 = aws_client("s3", PRIMARY)
+    bucket, bare = unique("cors"), unique("no-cors")
+    s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=bare)
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": [ORIGIN, FOREIGN_ORIGIN], "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["X-Amz-*",
+        "Content-Type", "Authorization"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]})
+    url = f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/photo.jpg"
+
+    status, headers, _ = preflight(url, ORIGIN, "PUT", "authorization, x-amz-date, content-type")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert headers["Access-Control-Allow-Methods"] == "GET, PUT" and headers["Access-Control-Max-Age"] == "3000"
+    assert headers["Access-Control-Expose-Headers"] == "ETag"
+    refused = [
+        preflight(url, ORIGIN, "DELETE", "authorization"),  # not a method of the rule
+        preflight(url, ORIGIN, "PUT", "x-evil"),  # not a header of the rule
+        preflight(url, FOREIGN_ORIGIN, "PUT", "authorization"),  # the rule allows it, the sandbox does not
+        preflight(f"{local_cloud.region_endpoint(PRIMARY)}/{bare}/k", ORIGIN, "PUT", "authorization"),
+    ]
+    for status, headers, body in refused:
+        assert status == 403 and b"<Code>AccessForbidden</Code>" in body
+        assert "Access-Control-Allow-Origin" not in headers
+
+
+def test_responses_carry_the_rules_cors_headers_for_allowed_origins_only(
     local_cloud: LocalCloud, aws_client: Callable[..., Any]
 ) -> None:
     bucket = unique("cors")
-    aws_client("s3", PRIMARY).create_bucket(Bucket=bucket)
-    status, headers, _ = http(f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/k", "PUT", b"x", {"Origin": ORIGIN})
+    s3 = aws_client("s3", PRIMARY)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": [ORIGIN], "AllowedMethods": ["PUT", "GET"], "ExposeHeaders": ["ETag", "x-amz-version-id"]}]})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/k"
+
+    status, headers, _ = http(url, "GET", headers={"Origin": ORIGIN, "Authorization": admin_signature("s3")})
     assert status == 200
     assert headers.get_all("Access-Control-Allow-Origin") == [ORIGIN]  # ours only, not moto's "*"
-    exposed = {h.strip().lower() for h in headers["Access-Control-Expose-Headers"].split(",")}
-    assert {"etag", "x-amz-version-id", "x-amz-request-id"} <= exposed
+    assert headers["Access-Control-Expose-Headers"] == "ETag, x-amz-version-id"
+    no_origin = http(url, headers={"Authorization": admin_signature("s3")})[1]
+    assert "Access-Control-Allow-Origin" not in no_origin
 
-    assert "Access-Control-Allow-Origin" not in http(f"{local_cloud.endpoint}/{bucket}/k")[1]  # no Origin, no CORS
+
+def test_a_page_of_a_foreign_origin_cannot_use_the_admin_keys(local_cloud: LocalCloud,
+                                                              aws_client: Callable[..., Any]) -> None:
+    bucket = unique("csrf")
+    aws_client("s3", PRIMARY).create_bucket(Bucket=bucket)
+    # a form POST needs no preflight: a foreign page could send it with any key in it
+    status, headers, body = http(f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/k", "PUT", b"x",
+                                 {"Origin": FOREIGN_ORIGIN, "Authorization": admin_signature("s3")})
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert "Access-Control-Allow-Origin" not in headers
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+# -- unsigned calls and the Host header ----------------------------------------------------------------------------
+def test_unsigned_calls_are_refused_as_aws_refuses_them(local_cloud: LocalCloud,
+                                                        aws_client: Callable[..., Any]) -> None:
+    bucket = unique("private")
+    aws_client("s3", PRIMARY).create_bucket(Bucket=bucket)
+    endpoint = local_cloud.region_endpoint(PRIMARY)
+
+    status, _, body = http(endpoint + "/", "POST", b"{}", {"X-Amz-Target": "DynamoDB_20120810.ListTables",
+                                                            "Content-Type": "application/x-amz-json-1.0"})
+    assert status == 400 and json.loads(body)["__type"].endswith("#MissingAuthenticationTokenException")
+    status, _, body = http(endpoint + "/", "POST", b'{"MaxResults": 10}', {
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUserPools",
+        "Content-Type": "application/x-amz-json-1.1"})
+    assert status == 400 and json.loads(body)["__type"] == "MissingAuthenticationTokenException"
+    for method in ("GET", "PUT", "DELETE"):  # S3: the anonymous principal, and the bucket is private
+        status, _, body = http(f"{endpoint}/{bucket}/k", method, b"x" if method == "PUT" else None)
+        assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:4566", "127.0.0.1.nip.io", "10.0.0.1", ""])
+def test_a_host_header_that_is_not_a_loopback_name_is_refused_on_every_port(local_cloud: LocalCloud,
+                                                                               host: str) -> None:
+    for url in (local_cloud.endpoint, *(local_cloud.region_endpoint(r) for r in local_cloud.regions)):
+        for path in ("/", "/_sandbox/health", "/execute-api/x/prod/state"):
+            status, _, body = http(url + path, headers={"Host": host, TOKEN_HEADER: local_cloud.control_token})
+            assert status == 403 and "loopback" in json.loads(body)["message"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost:4566", "[::1]:8080", "LOCALHOST"])
+def test_loopback_host_names_are_served(local_cloud: LocalCloud, host: str) -> None:
+    status, _, _ = http(local_cloud.endpoint + "/_sandbox/health",
+                        headers={"Host": host, TOKEN_HEADER: local_cloud.control_token})
+    assert status == 200
 
 
 # -- extension points -------------------------------------------------------------------------------------------
@@ -267,7 +356,20 @@ def test_middlewares_wrap_the_aws_app_and_see_the_port_region(
 
     local_cloud.add_middleware(middleware)
     status, _, body = http(
-        local_cloud.region_endpoint(SECONDARY) + "/", "POST", b"{}", {"X-Amz-Target": "SandboxTest.Where"}
+        local_cloud.region_endpoint(SECONDARY) + "/", "POST", b"{}",
+        {"X-Amz-Target": "SandboxTest.Where", "Authorization": admin_signature("sandboxtest")},
     )
     assert status == 200 and json.loads(body)["region"] == SECONDARY
     assert "TableNames" in aws_client("dynamodb", PRIMARY).list_tables()  # everything else still reaches moto
+
+
+def test_a_failing_access_check_answers_500_json_not_a_traceback(local_cloud: LocalCloud,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_request: Any) -> Any:
+        raise RuntimeError("a sandbox bug")
+
+    monkeypatch.setattr(local_cloud.access, "check", broken)
+    status, headers, body = http(local_cloud.region_endpoint(PRIMARY) + "/", "POST", b"{}",
+                                 {"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+    assert status == 500 and json.loads(body)["__type"] == "InternalFailure"
+    assert b"Traceback" not in body

@@ -1,0 +1,260 @@
+"""What a hostile signed-in user, a hostile web page or a stray caller tries against the deployed sandbox,
+and how AWS would refuse it: with the service's own error, and nothing written.
+
+The grants under test are the program's own (components/identity.py for app users,
+components/operator.py for the operator); the sandbox enforces them on every AWS call
+(sandbox/access.py), as IAM would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from components.contract import Out, RegionOut, Table
+from ops.appclient import AppUser, new_photo_id
+from sandbox.outage import TOKEN_HEADER
+from sandbox.up import Sandbox
+from tests.e2e.conftest import DEV_ORIGIN
+from tests.sandbox.cloud_support import http
+
+EVIL = "https://evil.example"
+S3V4 = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+
+
+def aws(sandbox: Sandbox, service: str, role: str, credentials: Credentials, config: Config | None = None) -> Any:
+    """A boto3 client of `role`'s region endpoint, signed with `credentials`."""
+    region = sandbox.ui_config[role][RegionOut.REGION]
+    return boto3.client(service, region_name=region, endpoint_url=sandbox.cloud.region_endpoint(region),
+                        aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
+                        aws_session_token=credentials.token,
+                        config=Config(retries={"max_attempts": 1}).merge(config or Config()))
+
+
+def refusal(call: Callable[[], Any]) -> tuple[int, str]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    response = raised.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
+
+
+
+def table(sandbox: Sandbox, name: str) -> str:
+    return str(sandbox.outputs[Out.TABLES][name])
+
+
+def state_item(sandbox: Sandbox, region: str) -> dict[str, Any]:
+    return sandbox.client("dynamodb", region).get_item(
+        TableName=table(sandbox, Table.APP_CONFIG), Key={"appId": {"S": sandbox.outputs[Out.APP_ID]}},
+        ConsistentRead=True)["Item"]
+
+
+# -- a signed-in app user, with the identity pool's credentials --------------------------------------------------
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+@pytest.mark.parametrize("name", [Table.APP_CONFIG, Table.COMMENTS, Table.PHOTOS])
+def test_an_app_user_cannot_write_or_scan_any_table_directly(sandbox: Sandbox, user: AppUser, name: str,
+                                                            role: str) -> None:
+    hash_key, range_key = Table.KEYS[name]
+    key = {hash_key: {"S": sandbox.outputs[Out.APP_ID] if name == Table.APP_CONFIG else "attack"}}
+    if range_key:
+        key[range_key] = {"S": "attack"}
+    ddb = aws(sandbox, "dynamodb", role, user.credentials)
+    attempts = [
+        lambda: ddb.put_item(TableName=table(sandbox, name), Item={**key, "state": {"S": "failover"}}),
+        lambda: ddb.update_item(TableName=table(sandbox, name), Key=key, UpdateExpression="SET #s = :s",
+                                ExpressionAttributeNames={"#s": "state"},
+                                ExpressionAttributeValues={":s": {"S": "failover"}}),
+        lambda: ddb.scan(TableName=table(sandbox, name)),
+        lambda: ddb.delete_item(TableName=table(sandbox, name), Key=key),
+    ]
+    for attempt in attempts:
+        assert refusal(attempt) == (400, "AccessDeniedException")
+    region = sandbox.ui_config[role][RegionOut.REGION]
+    if name == Table.APP_CONFIG:
+        assert state_item(sandbox, region)["state"] == {"S": "active"}
+    else:
+        assert "Item" not in sandbox.client("dynamodb", region).get_item(TableName=table(sandbox, name), Key=key)
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_an_app_user_cannot_create_users_or_remap_the_identity_pools_roles(sandbox: Sandbox, user: AppUser,
+                                                                          role: str) -> None:
+    block = sandbox.ui_config[role]
+    idp = aws(sandbox, "cognito-idp", role, user.credentials)
+    assert refusal(lambda: idp.admin_create_user(UserPoolId=block[RegionOut.USER_POOL_ID],
+                                                 Username="intruder")) == (400, "AccessDeniedException")
+    identity = aws(sandbox, "cognito-identity", role, user.credentials)
+    before = sandbox.broker.identity_pool_roles(block[RegionOut.IDENTITY_POOL_ID])
+    assert refusal(lambda: identity.set_identity_pool_roles(
+        IdentityPoolId=block[RegionOut.IDENTITY_POOL_ID],
+        Roles={"authenticated": sandbox.operator["roleArn"]})) == (400, "AccessDeniedException")
+    assert sandbox.broker.identity_pool_roles(block[RegionOut.IDENTITY_POOL_ID]) == before
+    users = sandbox.client("cognito-idp", block[RegionOut.REGION]).list_users(
+        UserPoolId=block[RegionOut.USER_POOL_ID])["Users"]
+    assert "intruder" not in {u["Username"] for u in users}
+
+
+def test_an_app_user_cannot_delete_photos_or_write_and_list_outside_public(sandbox: Sandbox, user: AppUser) -> None:
+    photo_id = new_photo_id("attack-")
+    assert user.put_object("primary", photo_id, b"mine", "image/png").status == 200
+    bucket = sandbox.ui_config["primary"][RegionOut.BUCKET]
+    s3 = aws(sandbox, "s3", "primary", user.credentials, S3V4)
+    key = f"public/{photo_id}"
+    assert refusal(lambda: s3.delete_object(Bucket=bucket, Key=key)) == (403, "AccessDenied")
+    assert refusal(lambda: s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}]})) == (
+        403, "AccessDenied")
+    for outside in ("private/x", "x", "publicity/x", "../public/x"):
+        assert refusal(lambda outside=outside: s3.put_object(Bucket=bucket, Key=outside, Body=b"x")) == (
+            403, "AccessDenied")
+    assert refusal(lambda: s3.list_objects_v2(Bucket=bucket, Prefix="private/")) == (403, "AccessDenied")
+    assert refusal(lambda: s3.list_objects_v2(Bucket=bucket)) == (403, "AccessDenied")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="public/")["KeyCount"] >= 1  # what the policy grants
+
+    admin = sandbox.client("s3", sandbox.ui_config["primary"][RegionOut.REGION])
+    assert admin.get_object(Bucket=bucket, Key=key)["Body"].read() == b"mine"
+    keys = {o["Key"] for o in admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not keys & {"private/x", "x", "publicity/x"}
+
+
+def test_the_app_users_own_flows_still_work(sandbox: Sandbox, user: AppUser) -> None:
+    photo_id = new_photo_id("own-")
+    user.upload_photo("primary", photo_id, b"\x89PNG own")
+    assert photo_id in {p["photoId"] for p in user.photos("primary")}
+    assert user.get_object("primary", photo_id).body == b"\x89PNG own"
+    user.post_comment("primary", photo_id, "mine")
+    assert [c["message"] for c in user.comments("primary", photo_id)] == ["mine"]
+    assert user.routing_state() == "active"
+
+
+# -- the operator's keys: exactly the operator policy -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def operator_keys(sandbox: Sandbox) -> Credentials:
+    return Credentials(sandbox.operator["accessKeyId"], sandbox.operator["secretAccessKey"])
+
+
+def test_the_operator_can_do_what_the_operator_policy_grants(sandbox: Sandbox, operator_keys: Credentials) -> None:
+    app_key = {"appId": {"S": sandbox.outputs[Out.APP_ID]}}
+    for role in ("primary", "secondary"):
+        ddb = aws(sandbox, "dynamodb", role, operator_keys)
+        assert ddb.get_item(TableName=table(sandbox, Table.APP_CONFIG), Key=app_key)["Item"]["state"]
+        ddb.update_item(TableName=table(sandbox, Table.APP_CONFIG), Key=app_key, UpdateExpression="SET #s = :s",
+                        ConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "state"},
+                        ExpressionAttributeValues={":s": {"S": "active"}})
+        ddb.query(TableName=table(sandbox, Table.PHOTOS), KeyConditionExpression="gallery = :g",
+                  ExpressionAttributeValues={":g": {"S": "public"}}, Select="COUNT")
+        ddb.scan(TableName=table(sandbox, Table.COMMENTS), Select="COUNT")
+        aws(sandbox, "cognito-idp", role, operator_keys).list_users(
+            UserPoolId=sandbox.ui_config[role][RegionOut.USER_POOL_ID])
+    secondary = aws(sandbox, "cognito-idp", "secondary", operator_keys)
+    secondary.admin_create_user(UserPoolId=sandbox.ui_config["secondary"][RegionOut.USER_POOL_ID],
+                                Username=new_photo_id("synced-").lower(), MessageAction="SUPPRESS")
+    assert aws(sandbox, "sts", "primary", operator_keys).get_caller_identity()["Arn"].endswith("/ops-cli")
+
+
+def test_the_operator_can_do_nothing_more(sandbox: Sandbox, operator_keys: Credentials) -> None:
+    ddb = aws(sandbox, "dynamodb", "primary", operator_keys)
+    comment = {"photoId": {"S": "op-attack"}, "commentKey": {"S": "0"}}
+    assert refusal(lambda: ddb.put_item(TableName=table(sandbox, Table.COMMENTS), Item=comment)) == (
+        400, "AccessDeniedException")
+    assert refusal(lambda: ddb.delete_table(TableName=table(sandbox, Table.COMMENTS))) == (
+        400, "AccessDeniedException")
+    assert refusal(lambda: ddb.put_item(TableName=table(sandbox, Table.APP_CONFIG), Item={
+        "appId": {"S": sandbox.outputs[Out.APP_ID]}, "state": {"S": "failover"}})) == (400, "AccessDeniedException")
+    s3 = aws(sandbox, "s3", "primary", operator_keys, S3V4)
+    assert refusal(lambda: s3.put_object(Bucket=sandbox.ui_config["primary"][RegionOut.BUCKET], Key="public/op",
+                                         Body=b"x")) == (403, "AccessDenied")
+    primary = aws(sandbox, "cognito-idp", "primary", operator_keys)
+    assert refusal(lambda: primary.admin_create_user(UserPoolId=sandbox.ui_config["primary"][RegionOut.USER_POOL_ID],
+                                                     Username="op-made")) == (400, "AccessDeniedException")
+    region = sandbox.ui_config["primary"][RegionOut.REGION]
+    assert table(sandbox, Table.COMMENTS) in sandbox.client("dynamodb", region).list_tables()["TableNames"]
+    assert "Item" not in sandbox.client("dynamodb", region).get_item(TableName=table(sandbox, Table.COMMENTS),
+                                                                      Key=comment)
+    assert state_item(sandbox, region)["state"] == {"S": "active"}
+
+
+# -- a hostile page in the developer's browser, and stray callers -----------------------------------------------
+def test_an_unsigned_cross_origin_update_cannot_switch_the_state(sandbox: Sandbox) -> None:
+    region = sandbox.ui_config["primary"][RegionOut.REGION]
+    body = json.dumps({"TableName": table(sandbox, Table.APP_CONFIG),
+                       "Key": {"appId": {"S": sandbox.outputs[Out.APP_ID]}},
+                       "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "state"},
+                       "ExpressionAttributeValues": {":s": {"S": "failover"}}}).encode()
+    headers = {"X-Amz-Target": "DynamoDB_20120810.UpdateItem", "Content-Type": "application/x-amz-json-1.0",
+               "Origin": EVIL}
+    preflight = http(sandbox.cloud.region_endpoint(region) + "/", "OPTIONS", headers={
+        "Origin": EVIL, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, x-amz-target"})
+    assert preflight[0] == 403 and "Access-Control-Allow-Origin" not in preflight[1]
+    status, response_headers, answer = http(sandbox.cloud.region_endpoint(region) + "/", "POST", body, headers)
+    assert status == 400 and json.loads(answer)["__type"].endswith("#MissingAuthenticationTokenException")
+    assert not [k for k in response_headers if k.lower().startswith("access-control-")]
+    assert state_item(sandbox, region)["state"] == {"S": "active"}
+
+
+def test_the_photo_buckets_answer_cors_for_the_sandboxs_own_origins_only(sandbox: Sandbox) -> None:
+    block = sandbox.ui_config["primary"]
+    url = f"{sandbox.cloud.region_endpoint(block[RegionOut.REGION])}/{block[RegionOut.BUCKET]}/public/p"
+    requested = "authorization, content-type, x-amz-date, x-amz-security-token, x-amz-content-sha256"
+
+    def preflight(origin: str) -> tuple[int, Any, bytes]:
+        return http(url, "OPTIONS", headers={"Origin": origin, "Access-Control-Request-Method": "PUT",
+                                             "Access-Control-Request-Headers": requested})
+
+    for origin in (str(sandbox.web_url), DEV_ORIGIN):  # the web app, and a dev server given with --allow-origin
+        status, headers, _ = preflight(origin)
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == origin
+        assert "PUT" in headers["Access-Control-Allow-Methods"]
+    status, headers, body = preflight(EVIL)
+    assert status == 403 and b"AccessForbidden" in body and "Access-Control-Allow-Origin" not in headers
+
+
+def test_an_unauthenticated_caller_cannot_start_an_outage_or_remap_roles(sandbox: Sandbox) -> None:
+    status, _, _ = http(sandbox.cloud.endpoint + "/_sandbox/outage", "POST",
+                        json.dumps({"region": "primary", "down": True}).encode(),
+                        {"Content-Type": "application/json", "Origin": EVIL})
+    assert status == 403 and not sandbox.cloud.is_down("primary")
+    assert http(sandbox.cloud.endpoint + "/_sandbox/outage", "POST", b'{"region": "primary", "down": true}',
+                {TOKEN_HEADER: "guess"})[0] == 403
+    block = sandbox.ui_config["primary"]
+    before = sandbox.broker.identity_pool_roles(block[RegionOut.IDENTITY_POOL_ID])
+    status, _, answer = http(sandbox.cloud.region_endpoint(block[RegionOut.REGION]) + "/", "POST", json.dumps({
+        "IdentityPoolId": block[RegionOut.IDENTITY_POOL_ID],
+        "Roles": {"authenticated": sandbox.operator["roleArn"]}}).encode(),
+        {"X-Amz-Target": "AWSCognitoIdentityService.SetIdentityPoolRoles",
+         "Content-Type": "application/x-amz-json-1.1"})
+    assert status == 400 and json.loads(answer)["__type"] == "MissingAuthenticationTokenException"
+    assert sandbox.broker.identity_pool_roles(block[RegionOut.IDENTITY_POOL_ID]) == before
+
+
+def test_a_foreign_host_header_is_refused_on_every_port(sandbox: Sandbox) -> None:
+    urls = [sandbox.cloud.endpoint, *(sandbox.cloud.region_endpoint(r) for r in sandbox.cloud.regions)]
+    for url in [*urls, *([sandbox.web_url] if sandbox.web_url else [])]:
+        status, _, _ = http(url + "/uiConfig.json", headers={"Host": "rebound.evil.example"})
+        assert status == 403, url
+
+
+def test_presigned_urls_work_until_tampered_or_expired(sandbox: Sandbox, user: AppUser) -> None:
+    photo_id = new_photo_id("url-")
+    assert user.put_object("primary", photo_id, b"pixels", "image/png").status == 200
+    s3 = aws(sandbox, "s3", "primary", user.credentials, S3V4)
+    url = s3.generate_presigned_url("get_object", ExpiresIn=60, Params={
+        "Bucket": sandbox.ui_config["primary"][RegionOut.BUCKET], "Key": f"public/{photo_id}"})
+    assert http(url)[::2] == (200, b"pixels")
+    status, _, body = http(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    real_clock = sandbox.cloud.access.clock
+    sandbox.cloud.access.clock = lambda: time.time() + 120  # the URL's 60 seconds are over
+    try:
+        status, _, body = http(url)
+    finally:
+        sandbox.cloud.access.clock = real_clock
+    assert status == 403 and b"<Message>Request has expired</Message>" in body
