@@ -29,6 +29,8 @@ PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACM_US_EAST_1_RE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
+# An IAM role or user, named exactly (IAM's path and name characters): no wildcard, no account root.
+IAM_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 MAX_PREFIX = 24  # keeps "<prefix>-photos-ap-southeast-2-<account>" within S3's 63 chars
 _APP_ID_NAMESPACE = uuid.UUID("6f1c2f9e-4a55-4b4e-9d43-3b3c8b0c2a71")
 
@@ -93,6 +95,8 @@ class Settings:
     alarm_api_4xx_percent: int
     alarm_bucket_replication_seconds: int
     alarm_table_replication_seconds: int
+    operator_principals: tuple[str, ...] = ()
+    operator_require_mfa: bool = True
 
     @property
     def extra_origins(self) -> tuple[str, ...]:
@@ -193,6 +197,12 @@ def load_settings(
         raise ConfigError(
             f"config {project}:siteCertificateArn must be an ACM certificate ARN in us-east-1 (CloudFront's region)"
         )
+    bad_principals = [a for a in values["operatorPrincipals"] if not IAM_PRINCIPAL_RE.match(a)]
+    if bad_principals:
+        raise ConfigError(
+            f"config {project}:operatorPrincipals has {', '.join(map(repr, bad_principals))}: each entry is the "
+            "exact ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>), without wildcards"
+        )
     if values["alarmEmail"] and not EMAIL_RE.match(values["alarmEmail"]):
         raise ConfigError(f"config {project}:alarmEmail = {values['alarmEmail']!r} is not an e-mail address")
     for key, low, high in (
@@ -235,6 +245,8 @@ def load_settings(
         alarm_api_4xx_percent=values["alarmApi4xxPercent"],
         alarm_bucket_replication_seconds=values["alarmBucketReplicationSeconds"],
         alarm_table_replication_seconds=values["alarmTableReplicationSeconds"],
+        operator_principals=tuple(dict.fromkeys(values["operatorPrincipals"])),
+        operator_require_mfa=values["operatorRequireMfa"],
     )
 
 
