@@ -15,7 +15,7 @@ from components.identity import IdentityArgs
 from components.identity import _validate as validate_identity
 from components.operator import NOBODY_WARNING
 from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES
-from components.settings import ConfigError, load_settings
+from components.settings import ConfigError, config_schema, load_settings
 from harness.fake_cloud import FakeCloud
 from harness.program import ProgramRun, run_program, stack_config
 from tests.conftest import PRIMARY, ROOT, SECONDARY
@@ -343,6 +343,21 @@ def test_operator_principals_must_be_exact_role_or_user_arns(principal):
     with pytest.raises(ConfigError, match="operatorPrincipals"):
         load_settings({"secondaryRegion": SECONDARY, "operatorPrincipals": json.dumps([principal])}.get,
                       PRIMARY, "multi-region-app", "prod")
+
+
+def test_operator_config_defaults_to_nobody_with_mfa_and_keeps_each_principal_once():
+    schema = config_schema()
+    assert schema["operatorPrincipals"]["type"] == "array" and schema["operatorPrincipals"]["default"] == []
+    assert schema["operatorRequireMfa"]["type"] == "boolean" and schema["operatorRequireMfa"]["default"] is True
+    defaults = load_settings({"secondaryRegion": SECONDARY}.get, PRIMARY, "multi-region-app", "dev")
+    assert (defaults.operator_principals, defaults.operator_require_mfa) == ((), True)
+    values = {"secondaryRegion": SECONDARY, "operatorPrincipals": json.dumps([*OPERATORS, OPERATORS[0]]),
+              "operatorRequireMfa": "false"}
+    configured = load_settings(values.get, PRIMARY, "multi-region-app", "dev")
+    assert (configured.operator_principals, configured.operator_require_mfa) == (tuple(OPERATORS), False)
+    with pytest.raises(ConfigError, match="operatorRequireMfa must be true or false"):
+        load_settings({"secondaryRegion": SECONDARY, "operatorRequireMfa": "yes"}.get, PRIMARY, "multi-region-app",
+                      "dev")
 
 
 def test_operator_cannot_write_photos_or_comments_as_anybody(prod):
