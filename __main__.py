@@ -26,6 +26,7 @@ from components.contract import Out, RegionOut, Table
 from components.contract import ui_config as build_ui_config
 from components.global_tables import GlobalTables, GlobalTablesArgs
 from components.identity import Identity, IdentityArgs, PhotoKey
+from components.identity import role_arn as app_user_role_arn
 from components.kms import MultiRegionKey, MultiRegionKeyArgs, ops_key_statements
 from components.log_bucket import AccessLogs, AccessLogsArgs
 from components.monitoring import AlarmThresholds, Monitoring, MonitoringArgs, WatchedApi, replication_rule_ids
@@ -118,6 +119,11 @@ store = ObjectStore(
         account_id=account_id,
         cors_origins=[site.url, *settings.extra_origins],
         noncurrent_version_days=settings.noncurrent_version_days,
+        # The app users' roles (created below, names known now) may never overwrite or delete a photo.
+        app_user_role_arns=[
+            account_id.apply(lambda account, name=region.name: app_user_role_arn(account, settings.prefix, name))
+            for region in regions
+        ],
         retain_data=settings.retain_data,
         kms_key_arns=data_key.arns if data_key else None,
     ),
@@ -175,6 +181,7 @@ identities = {
             region=region,
             bucket_arns=list(store.bucket_arns.values()),
             invoke_arns=[arn for api in all_apis for arn in api.app_invoke_arns],
+            owner_invoke_arns=[arn for api in all_apis for arn in api.owner_invoke_arns],
             retain_data=settings.retain_data,
             photo_keys=[
                 PhotoKey(r.name, store.bucket_arns[r.role], data_key.arn_in(r)) for r in regions
@@ -189,11 +196,12 @@ operator = OperatorAccess(
     OperatorAccessArgs(
         prefix=settings.prefix,
         region=regions.primary,
-        account_id=account_id,
         invoke_arns=[arn for api in all_apis for arn in api.operator_invoke_arns],
         app_config_table_arns=[tables.arns_in(region, account_id)["appConfig"] for region in regions],
         data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
         user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
+        trusted_principals=settings.operator_principals,
+        require_mfa=settings.operator_require_mfa,
     ),
 )
 

@@ -22,6 +22,24 @@ WRITABLE_STATE = {"primary": "active", "secondary": "failover"}
 PHOTO_PREFIX = "public/"
 # Partition of the photos index: every photo of the app, newest first by sort key.
 GALLERY = "public"
+# Partition of the photos table holding one uniqueness marker per registered photo id (sort key = the id):
+# registration puts it with attribute_not_exists, so an id is registered once, by anyone, in either region.
+PHOTO_IDS = "photo-ids"
+
+# The owner of a photo or comment: the user-pool username (`cognito:username` claim), the same in both
+# regions because `ops sync-users` copies users by username (docs/identity.md). Each identity pool maps
+# the claim to the session's principal tag OWNER_TAG; IAM policies read it as OWNER_POLICY_VARIABLE.
+OWNER_CLAIM = "cognito:username"
+OWNER_TAG = "owner"
+OWNER_POLICY_VARIABLE = "${aws:PrincipalTag/" + OWNER_TAG + "}"
+# Usernames the app accepts: a principal-tag value, an S3 key segment and a URL path segment unchanged
+# (no '/', no IAM wildcard, no character that needs URL encoding; lower case: the pools are case-insensitive).
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+
+def photo_key(owner: str, photo_id: str) -> str:
+    """Object key of a photo: under its owner's own prefix, so only the owner may create it."""
+    return f"{PHOTO_PREFIX}{owner}/{photo_id}"
 
 
 class Table:

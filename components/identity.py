@@ -4,7 +4,12 @@ and the least-privilege role its signed-in users get.
 `__main__` makes one per region, so users can sign in while the other region is down
 (the reference kept Cognito in the primary only). Each region's role may use the photo
 buckets and app routes of BOTH regions: after a failover the web app talks to the
-secondary's resources with whichever pool the user signed in to. When the photo buckets encrypt with
+secondary's resources with whichever pool the user signed in to.
+
+One person is one owner in both regions: each identity pool tags the session with the user-pool
+username (`cognito:username` -> principal tag `owner`), and the role's write grants name
+`${aws:PrincipalTag/owner}`: the owner's own S3 prefix (new objects only) and the API paths whose
+owner segment is theirs. docs/identity.md explains the choice. When the photo buckets encrypt with
 customer managed keys (config kmsEnabled), the role may also use each bucket's key, only through S3 in
 that key's region and only for `public/` photos (uploads generate data keys, reads decrypt).
 """
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import PHOTO_PREFIX
+from components.contract import OWNER_CLAIM, OWNER_POLICY_VARIABLE, OWNER_TAG, PHOTO_PREFIX
 from components.kms import s3_key_grant
 from components.regions import Region
 
@@ -27,9 +32,14 @@ PASSWORD_MIN_LENGTH = 12
 TEMPORARY_PASSWORD_DAYS = 7
 # USER_PASSWORD_AUTH: the sandbox and tests sign in with it (moto's SRP accepts wrong passwords).
 AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject"]
 PHOTO_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
+# Claim of the user pool's id token -> session tag: the owner value every write grant names.
+PRINCIPAL_TAGS = {OWNER_TAG: OWNER_CLAIM}
+# S3 conditional writes: PutObject must carry `If-None-Match: *` (create, never overwrite). Both keys are
+# checked so the grant holds under either reading of the condition (present, and exactly "*"):
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html
+CREATE_ONLY = {"Null": {"s3:if-none-match": "false"}, "StringEquals": {"s3:if-none-match": "*"}}
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class IdentityArgs:
     """ARNs of the photo buckets of both regions; required, at least one."""
     invoke_arns: Sequence[pulumi.Input[str]]
     """execute-api ARNs of exactly the app users' routes of both regions; required (may be empty)."""
+    owner_invoke_arns: Sequence[pulumi.Input[str]] = ()
+    """execute-api ARNs of the owner-scoped write routes (their owner segment is `${aws:PrincipalTag/owner}`)."""
     photo_keys: Sequence[PhotoKey] = field(default_factory=list)
     """The customer managed key of each photo bucket (kmsEnabled); default none: SSE-S3 buckets need no key."""
     retain_data: bool = True
@@ -60,6 +72,11 @@ class IdentityArgs:
 def role_name(prefix: str, region_name: str) -> str:
     """IAM names are global: one app-users role per stack (prefix) and region."""
     return f"{prefix}-app-users-{region_name}"
+
+
+def role_arn(account_id: str, prefix: str, region_name: str) -> str:
+    """The app-users role's ARN, known before the role exists (the photo buckets' policies name it)."""
+    return f"arn:aws:iam::{account_id}:role/{role_name(prefix, region_name)}"
 
 
 def identity_pool_name(prefix: str, region_role: str) -> str:
@@ -88,16 +105,31 @@ def authenticated_trust_policy(identity_pool_id: str) -> str:
 
 
 def app_user_policy(
-    bucket_arns: Sequence[str], invoke_arns: Sequence[str], photo_keys: Sequence[tuple[str, str, str]] = ()
+    bucket_arns: Sequence[str],
+    invoke_arns: Sequence[str],
+    owner_invoke_arns: Sequence[str] = (),
+    photo_keys: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """Read/write photos under `public/` of every bucket, list only `public/`, call the app routes; with
-    `photo_keys` ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its photos."""
-    statements = [
+    """Read and list `public/` of every bucket; create (never overwrite, never delete) objects under the
+    caller's own `public/<owner>/` only; call the app's read routes and the caller's own write routes;
+    with `photo_keys` ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its
+    photos.
+
+    Statements that name the owner variable stand apart: IAM may drop a statement whose variable does not
+    resolve, and a session without the tag must still read."""
+    statements: list[dict] = [
         {
-            "Sid": "ReadWritePhotos",
+            "Sid": "ReadPhotos",
             "Effect": "Allow",
-            "Action": PHOTO_OBJECT_ACTIONS,
+            "Action": "s3:GetObject",
             "Resource": [f"{arn}/{PHOTO_PREFIX}*" for arn in bucket_arns],
+        },
+        {
+            "Sid": "CreateOwnPhotos",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": [f"{arn}/{PHOTO_PREFIX}{OWNER_POLICY_VARIABLE}/*" for arn in bucket_arns],
+            "Condition": CREATE_ONLY,
         },
         {
             "Sid": "ListPhotos",
@@ -111,11 +143,11 @@ def app_user_policy(
         s3_key_grant(f"UsePhotoKey{index}", PHOTO_KEY_ACTIONS, key_arn, region_name, bucket_arn, PHOTO_PREFIX)
         for index, (region_name, bucket_arn, key_arn) in enumerate(photo_keys, start=1)
     ]
-    routes = list(dict.fromkeys(invoke_arns))  # dedupe, keep order
     # IAM rejects a statement without resources: no routes, no statement.
-    if routes:
-        statements.append({"Sid": "InvokeAppRoutes", "Effect": "Allow", "Action": "execute-api:Invoke",
-                           "Resource": routes})
+    for sid, arns in (("InvokeAppRoutes", invoke_arns), ("InvokeOwnRoutes", owner_invoke_arns)):
+        routes = list(dict.fromkeys(arns))  # dedupe, keep order
+        if routes:
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": routes})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -140,6 +172,7 @@ class Identity(pulumi.ComponentResource):
     user_pool_client: aws.cognito.UserPoolClient
     identity_pool: aws.cognito.IdentityPool
     authenticated_role: aws.iam.Role
+    principal_tags: aws.cognito.IdentityPoolProviderPrincipalTag
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multi-region-app:identity:Identity", name, None, opts)
@@ -211,16 +244,27 @@ class Identity(pulumi.ComponentResource):
             policy=pulumi.Output.all(
                 pulumi.Output.all(*args.bucket_arns),
                 pulumi.Output.all(*args.invoke_arns),
+                pulumi.Output.all(*args.owner_invoke_arns),
                 pulumi.Output.all(*(pulumi.Output.all(k.region_name, k.bucket_arn, k.key_arn)
                                     for k in args.photo_keys)),
-            ).apply(lambda arns: app_user_policy(arns[0], arns[1], [tuple(k) for k in arns[2]])),
+            ).apply(lambda arns: app_user_policy(arns[0], arns[1], arns[2], [tuple(k) for k in arns[3]])),
+            opts=region.opts(self),
+        )
+        # The session's `owner` tag is this pool's user-pool username, nothing else (no default mappings).
+        self.principal_tags = aws.cognito.IdentityPoolProviderPrincipalTag(
+            f"{name}-principal-tags",
+            identity_pool_id=self.identity_pool.id,
+            identity_provider_name=self.user_pool.endpoint,
+            principal_tags=PRINCIPAL_TAGS,
+            use_defaults=False,
             opts=region.opts(self),
         )
         aws.cognito.IdentityPoolRoleAttachment(
             f"{name}-roles",
             identity_pool_id=self.identity_pool.id,
             roles={"authenticated": self.authenticated_role.arn},
-            opts=region.opts(self),
+            # No credentials before the owner tag is mapped: an untagged session could not write.
+            opts=region.opts(self, depends_on=[self.principal_tags]),
         )
 
         self.user_pool_id = self.user_pool.id

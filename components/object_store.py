@@ -5,6 +5,11 @@ Both buckets accept uploads (the primary while `active`, the secondary during
 (the reference's) loses every photo uploaded during a failover once users fail back.
 Replication is S3's own, with Replication Time Control: no Lambda copies anything.
 
+Photos are immutable: besides the app users' identity policy (create under their own prefix only, with
+`If-None-Match: *`), each bucket's policy denies those roles any unconditional write and any delete, so
+no later identity-policy grant can reopen an overwrite. Replication writes replicas with its own role
+(s3:ReplicateObject), which these denials do not name.
+
 With customer managed keys (`kms_key_arns`, config kmsEnabled) each bucket encrypts with its region's key and
 replication re-encrypts every copy with the destination region's key: the rules opt in to SSE-KMS objects and
 name the destination key, and each replication role may decrypt with the source key and encrypt with the
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -46,6 +52,7 @@ CORS_HEADERS = [
     "X-Amz-Meta-*",
     "Amz-Sdk-Invocation-Id",
     "Amz-Sdk-Request",
+    "If-None-Match",  # the web app creates photos with a conditional PUT
 ]
 CORS_EXPOSE_HEADERS = ["ETag", "x-amz-version-id"]
 
@@ -76,6 +83,9 @@ class ObjectStoreArgs:
     """Browser origins allowed by CORS (the site URL first); required, at least one."""
     noncurrent_version_days: int = 30
     """Days before an overwritten or deleted photo version expires; default 30."""
+    app_user_role_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the app users' roles (both regions): the bucket policies deny them unconditional writes
+    and deletes. Empty: no such denial."""
     retain_data: bool = True
     """Keep the buckets (and their protections) on `pulumi destroy`; default True."""
     kms_key_arns: Mapping[str, pulumi.Input[str]] | None = None
@@ -126,9 +136,29 @@ def replication_policy(
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def tls_only_policy(bucket_arn: str) -> str:
-    """Deny every request that does not use TLS, whoever makes it."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]})
+def deny_app_user_overwrites(bucket_arn: str, app_user_role_arns: Sequence[str]) -> list[dict[str, Any]]:
+    """What the app users' roles may never do to an object, whatever an identity policy grants: write it
+    without `If-None-Match: *` (an overwrite) or delete it. `aws:PrincipalArn` of a role session is the
+    role's ARN. Absent and other values of s3:if-none-match are denied by separate statements, so the
+    denial holds whether or not a negated operator matches a missing key."""
+    by_app_users = {"ArnEquals": {"aws:PrincipalArn": list(app_user_role_arns)}}
+    objects = f"{bucket_arn}/*"
+    return [
+        {"Sid": "DenyAppUsersWritesWithoutIfNoneMatch", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": objects, "Condition": {**by_app_users, "Null": {"s3:if-none-match": "true"}}},
+        {"Sid": "DenyAppUsersOverwrites", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": objects, "Condition": {**by_app_users, "StringNotEquals": {"s3:if-none-match": "*"}}},
+        {"Sid": "DenyAppUsersDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject*",
+         "Resource": objects, "Condition": by_app_users},
+    ]
+
+
+def photo_bucket_policy(bucket_arn: str, app_user_role_arns: Sequence[str] = ()) -> str:
+    """TLS only, whoever asks; and no overwrite or delete by the app users' roles."""
+    statements = [deny_insecure_transport(bucket_arn)]
+    if app_user_role_arns:
+        statements += deny_app_user_overwrites(bucket_arn, app_user_role_arns)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 S3_TRUST_POLICY = json.dumps(
@@ -213,11 +243,15 @@ class ObjectStore(pulumi.ComponentResource):
         )
         public_access = make_private(child, bucket, keep, kms_key_arn=self._key(args, region))
         aws.s3.BucketPolicy(
-            f"{child}-tls-only",
+            f"{child}-policy",
             bucket=bucket.id,
-            policy=bucket.arn.apply(tls_only_policy),
-            # S3 checks a new policy against the public access block: set that first.
-            opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access]),
+            policy=pulumi.Output.all(bucket.arn, pulumi.Output.all(*args.app_user_role_arns)).apply(
+                lambda values: photo_bucket_policy(values[0], values[1])
+            ),
+            # S3 checks a new policy against the public access block: set that first. The alias keeps the
+            # policy in place (updated, not replaced) on stacks created when it was TLS-only.
+            opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access],
+                             aliases=[pulumi.Alias(name=f"{child}-tls-only")]),
         )
         aws.s3.BucketCorsConfiguration(
             f"{child}-cors",

@@ -1,10 +1,11 @@
 """Operator access: the only principal that may switch the routing state.
 
-A managed policy (attachable to an existing operators' group as well) and a role that
-principals of the account may assume. It grants every route of every API (including
-`PUT /state`) and the conditional UpdateItem on the AppConfig table of BOTH regions, so
-the state can be switched through whichever region is still up. The app users' role
-gets none of this.
+A managed policy (attachable to an existing operators' group as well) and a role that only the
+configured principals may assume (`operatorPrincipals`, with MFA unless `operatorRequireMfa` is
+false); with none configured the role trusts nobody. It grants every shared route of every API
+(including `PUT /state`) and the conditional UpdateItem on the AppConfig table of BOTH regions, so
+the state can be switched through whichever region is still up. The app users' role gets none of
+this, and the operator writes no photo or comment: those routes are owner-scoped (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ class OperatorAccessArgs:
     """Prefix of every physical name (project-stack); required."""
     region: Region
     """Region whose provider creates the (global) IAM resources: the primary; required."""
-    account_id: pulumi.Input[str]
-    """AWS account whose principals may assume the operator role; required."""
     invoke_arns: Sequence[pulumi.Input[str]]
     """execute-api ARNs of every route of every API of both regions; required (may be empty)."""
     app_config_table_arns: Sequence[pulumi.Input[str]]
@@ -44,6 +43,10 @@ class OperatorAccessArgs:
     """ARNs of the tables `ops status` counts (comments, photos) in both regions."""
     user_pool_arns: Sequence[pulumi.Input[str]] = ()
     """User pool ARNs, primary first: `ops sync-users` lists both and creates users in the others."""
+    trusted_principals: Sequence[str] = ()
+    """Exact IAM role/user ARNs that may assume the role; empty: nobody may (a warning says so)."""
+    require_mfa: bool = True
+    """Assuming the role requires MFA (aws:MultiFactorAuthPresent true); default True."""
 
 
 def operator_name(prefix: str) -> str:
@@ -80,20 +83,28 @@ def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def account_trust_policy(account_id: str) -> str:
-    """Principals of this account that IAM allows sts:AssumeRole on the role may assume it."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
+def operator_trust_policy(principals: Sequence[str], require_mfa: bool = True) -> str:
+    """Exactly `principals` may assume the role (with MFA when required); with none, nobody may.
+
+    An absent aws:MultiFactorAuthPresent (long-term access keys) does not match Bool true: without MFA
+    the AssumeRole is refused."""
+    named = list(dict.fromkeys(principals))
+    if not named:
+        # A trust policy must hold a statement: this one denies everybody, and nothing allows anybody.
+        statement: dict = {"Sid": "TrustNobody", "Effect": "Deny", "Principal": {"AWS": "*"},
+                           "Action": "sts:AssumeRole"}
+    else:
+        statement = {"Sid": "TrustNamedOperators", "Effect": "Allow", "Principal": {"AWS": named},
+                     "Action": "sts:AssumeRole"}
+        if require_mfa:
+            statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+NOBODY_WARNING = (
+    "operatorPrincipals is empty: nobody can assume the operator role (switch the routing state, sync users); "
+    "set it with: pulumi config set --path 'operatorPrincipals[0]' arn:aws:iam::<account>:role/<operators>"
+)
 
 
 def _validate(args: OperatorAccessArgs) -> None:
@@ -103,6 +114,9 @@ def _validate(args: OperatorAccessArgs) -> None:
         raise ValueError(f"OperatorAccessArgs.prefix {args.prefix!r} makes IAM names longer than {MAX_IAM_NAME}")
     if not list(args.app_config_table_arns):
         raise ValueError("OperatorAccessArgs.app_config_table_arns needs the AppConfig table ARNs (both regions)")
+    wildcards = [p for p in args.trusted_principals if "*" in p or "?" in p]
+    if wildcards:
+        raise ValueError(f"OperatorAccessArgs.trusted_principals must name principals exactly, got {wildcards}")
 
 
 class OperatorAccess(pulumi.ComponentResource):
@@ -117,6 +131,8 @@ class OperatorAccess(pulumi.ComponentResource):
         super().__init__("multi-region-app:identity:OperatorAccess", name, None, opts)
         _validate(args)
         region = args.region
+        if not args.trusted_principals:
+            pulumi.log.warn(NOBODY_WARNING, resource=self)
 
         self.policy = aws.iam.Policy(
             f"{name}-policy",
@@ -134,7 +150,7 @@ class OperatorAccess(pulumi.ComponentResource):
             f"{name}-role",
             name=operator_name(args.prefix),
             description="Assumed by operators (ops CLI) to read and switch the routing state",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(account_trust_policy),
+            assume_role_policy=operator_trust_policy(args.trusted_principals, args.require_mfa),
             max_session_duration=SESSION_SECONDS,
             opts=region.opts(self),
         )

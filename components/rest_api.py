@@ -294,6 +294,8 @@ def validate(args: DynamoRestApiArgs) -> None:
                 raise ValueError(f"route {label}: invalid path segment {seg!r} (a name or a {{param}})")
         if len(set(route.path_params)) != len(route.path_params):
             raise ValueError(f"route {label}: a path parameter appears twice")
+        if route.owner_param is not None and route.owner_param not in route.path_params:
+            raise ValueError(f"route {label}: owner_param {route.owner_param!r} is not one of its path parameters")
         key = (route.method, route.path)
         if key in seen:
             raise ValueError(f"route {label}: duplicate route (method and path declared twice)")
@@ -399,6 +401,7 @@ class DynamoRestApi(pulumi.ComponentResource):
     redeployment_hash: pulumi.Output[str]
     app_invoke_arns: list[pulumi.Output[str]]
     operator_invoke_arns: list[pulumi.Output[str]]
+    owner_invoke_arns: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: DynamoRestApiArgs, opts: pulumi.ResourceOptions | None = None):
         validate(args)
@@ -649,8 +652,13 @@ class DynamoRestApi(pulumi.ComponentResource):
         self.invoke_url = self.stage.invoke_url
         self.stage_arn = self.stage.arn
         self.role_arn = self.role.arn
-        self.operator_invoke_arns = [self._invoke_arn(route) for route in routes]
-        self.app_invoke_arns = [self._invoke_arn(route) for route in routes if not route.operator_only]
+        # Owner-scoped routes name the caller's `owner` principal tag in their ARN. They are listed apart:
+        # IAM may drop a whole statement whose variable does not resolve, and the operator (no owner tag)
+        # writes no photo or comment, so they are never the operator's.
+        shared = [route for route in routes if route.owner_param is None]
+        self.operator_invoke_arns = [self._invoke_arn(route) for route in shared]
+        self.app_invoke_arns = [self._invoke_arn(route) for route in shared if not route.operator_only]
+        self.owner_invoke_arns = [self._invoke_arn(route) for route in routes if route.owner_param is not None]
         self.register_outputs(
             {
                 "api_id": self.api_id,
@@ -659,6 +667,7 @@ class DynamoRestApi(pulumi.ComponentResource):
                 "role_arn": self.role_arn,
                 "app_invoke_arns": self.app_invoke_arns,
                 "operator_invoke_arns": self.operator_invoke_arns,
+                "owner_invoke_arns": self.owner_invoke_arns,
             }
         )
 

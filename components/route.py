@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+
+from components.contract import OWNER_POLICY_VARIABLE
 
 TEMPLATES_DIR_NAME = "templates"  # components/templates/*.vtl
 
@@ -35,6 +38,11 @@ class Route:
     """Optional query-string parameters the route reads (declared on the method)."""
     operator_only: bool = False
     """True when only the operator role may invoke it (not the app users' role)."""
+    owner_param: str | None = None
+    """The path parameter that must equal the caller's verified owner: IAM grants invoke only on ARNs whose
+    segment is the caller's principal tag (`${aws:PrincipalTag/owner}`), so the template may trust it."""
+    name: str = field(default="", compare=False)
+    """The operation's name for clients (e.g. "registerPhoto"); named routes are exported to the web app."""
     summary: str = field(default="", compare=False)
     """One line for docs and the preview."""
 
@@ -44,5 +52,20 @@ class Route:
 
     @property
     def arn_path(self) -> str:
-        """The path as it appears in an execute-api ARN: each {param} becomes *."""
-        return "/".join("*" if seg.startswith("{") else seg for seg in self.path.strip("/").split("/"))
+        """The path as it appears in an execute-api ARN: each {param} becomes *, except the owner parameter,
+        which becomes the caller's own owner value (an IAM policy variable)."""
+        return "/".join(self._arn_segment(seg) for seg in self.path.strip("/").split("/"))
+
+    def _arn_segment(self, segment: str) -> str:
+        if not segment.startswith("{"):
+            return segment
+        return OWNER_POLICY_VARIABLE if segment[1:-1] == self.owner_param else "*"
+
+    def url_path(self, **params: str) -> str:
+        """The path with every {param} filled, each value percent-encoded as one segment."""
+        missing = sorted(set(self.path_params) - set(params))
+        if missing:
+            raise ValueError(f"{self.method} {self.path} needs path parameters {', '.join(missing)}")
+        return "/".join(
+            quote(params[seg[1:-1]], safe="") if seg.startswith("{") else seg for seg in self.path.split("/")
+        )

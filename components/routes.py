@@ -9,15 +9,28 @@ region. Caller input and DynamoDB strings are always escaped in the templates th
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pulumi
-
-from components.contract import GALLERY, PHOTO_PREFIX, STATES, WRITABLE_STATE, Table
+from components.contract import (
+    GALLERY,
+    OWNER_TAG,
+    PHOTO_IDS,
+    PHOTO_PREFIX,
+    STATES,
+    USERNAME_PATTERN,
+    WRITABLE_STATE,
+    Table,
+)
 from components.route import TEMPLATES_DIR_NAME, Route
+
+if TYPE_CHECKING:  # pulumi only for type hints: ops/appclient imports the routes without loading the SDK
+    import pulumi
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / TEMPLATES_DIR_NAME
 
@@ -99,6 +112,10 @@ ROUTING_ROUTES: tuple[Route, ...] = (
     ),
 )
 
+# The caller's owner value is a path segment of the write routes: API Gateway's $context carries no
+# principal tags, so IAM verifies the segment (invoke granted on `${aws:PrincipalTag/owner}` only).
+OWNER_PARAM = OWNER_TAG
+
 PHOTOS_ROUTES: tuple[Route, ...] = (
     Route(
         method="GET",
@@ -107,17 +124,20 @@ PHOTOS_ROUTES: tuple[Route, ...] = (
         request_template="comments-get.request.vtl",
         response_template="comments-get.response.vtl",
         grants=(("dynamodb:Query", _COMMENTS),),
+        name="listComments",
         summary="Comments of a photo, oldest first.",
     ),
     Route(
         method="POST",
-        path="/comments/{photoId}",
+        path=f"/users/{{{OWNER_PARAM}}}/comments/{{photoId}}",
         action="TransactWriteItems",
         request_template="comments-post.request.vtl",
         response_template="comments-post.response.vtl",
         grants=(("dynamodb:ConditionCheckItem", _APP), ("dynamodb:PutItem", _COMMENTS)),
         body_model=COMMENT_MODEL,
-        summary="Add a comment as the caller, only while this region is writable.",
+        owner_param=OWNER_PARAM,
+        name="postComment",
+        summary="Add a comment as the caller (the path's owner, verified by IAM), only while this region is writable.",
     ),
     Route(
         method="GET",
@@ -127,23 +147,36 @@ PHOTOS_ROUTES: tuple[Route, ...] = (
         response_template="photos-get.response.vtl",
         grants=(("dynamodb:Query", _PHOTOS),),
         query_params=("limit", "cursor"),
+        name="listPhotos",
         summary="Photos, newest first, a page at a time (limit 1..100, default 24; cursor from `next`).",
     ),
     Route(
         method="POST",
-        path="/photos",
+        path=f"/users/{{{OWNER_PARAM}}}/photos",
         action="TransactWriteItems",
         request_template="photos-post.request.vtl",
         response_template="photos-post.response.vtl",
         grants=(("dynamodb:ConditionCheckItem", _APP), ("dynamodb:PutItem", _PHOTOS)),
         body_model=PHOTO_MODEL,
-        summary="Register an uploaded photo (public/<photoId>) as the caller, only while writable.",
+        owner_param=OWNER_PARAM,
+        name="registerPhoto",
+        summary="Register a photo uploaded to public/<owner>/<photoId>: once per id, only while writable.",
     ),
 )
 
+
+def route_named(name: str, routes: tuple[Route, ...] = PHOTOS_ROUTES) -> Route:
+    """The route whose `name` is `name`; KeyError naming the known ones otherwise."""
+    for route in routes:
+        if route.name == name:
+            return route
+    raise KeyError(f"no route named {name!r}; known: {', '.join(r.name for r in routes if r.name)}")
+
+
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
-# Filled values land inside JSON strings of VTL: nothing that JSON or Velocity would interpret.
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+=,-]*$")
+# Filled values land inside JSON strings of VTL: nothing that JSON or Velocity would interpret
+# (braces are plain text in both without a `$` before them, and `$` is refused).
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+=,{}-]*$")
 
 
 @cache
@@ -191,10 +224,40 @@ def template_values(
         "photosTable": table_names[_PHOTOS],
         "writableState": WRITABLE_STATE[role],
         "gallery": GALLERY,
+        "photoIds": PHOTO_IDS,
         "photoPrefix": PHOTO_PREFIX,
+        # dynamodb-error.vtl tells a taken photo id (PHOTO_EXISTS) from other conflicts on this route.
+        "photoRegistrationPath": route_named("registerPhoto").path,
     }
 
 
 def route_templates(routes: tuple[Route, ...]) -> set[str]:
     """File names of the request and response templates of `routes`."""
     return {name for route in routes for name in (route.request_template, route.response_template)}
+
+
+# -- what the web app needs to know of the API (webapp/src/contract.json, checked in sync by a test) --------------
+WEBAPP_CONTRACT = Path(__file__).resolve().parent.parent / "webapp" / "src" / "contract.json"
+
+
+def client_contract(routes: tuple[Route, ...] = PHOTOS_ROUTES) -> dict[str, Any]:
+    """The named routes (method, path template), the object key template and the patterns of the ids
+    the web app builds paths and keys from: one source for the program and the web app."""
+    return {
+        "routes": {r.name: {"method": r.method, "path": r.path} for r in routes if r.name},
+        "photoKey": f"{PHOTO_PREFIX}{{{OWNER_PARAM}}}/{{photoId}}",
+        "photoIdPattern": PHOTO_ID_PATTERN,
+        "usernamePattern": USERNAME_PATTERN,
+        "maxPhotoBytes": MAX_PHOTO_BYTES,
+    }
+
+
+def client_contract_json() -> str:
+    return json.dumps(client_contract(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m components.routes --write: regenerate webapp/src/contract.json
+    if sys.argv[1:] == ["--write"]:
+        WEBAPP_CONTRACT.write_text(client_contract_json(), encoding="utf-8")
+    else:
+        sys.stdout.write(client_contract_json())

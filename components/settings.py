@@ -29,6 +29,8 @@ PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACM_US_EAST_1_RE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
+# An IAM role or user, named exactly (IAM's path and name characters): no wildcard, no account root.
+IAM_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 MAX_PREFIX = 24  # keeps "<prefix>-photos-ap-southeast-2-<account>" within S3's 63 chars
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -122,6 +124,8 @@ class Settings:
     alarm_api_4xx_percent: int
     alarm_bucket_replication_seconds: int
     alarm_table_replication_seconds: int
+    operator_principals: tuple[str, ...] = ()
+    operator_require_mfa: bool = True
 
     @property
     def extra_origins(self) -> tuple[str, ...]:
@@ -222,6 +226,12 @@ def load_settings(
         raise ConfigError(
             f"config {project}:siteCertificateArn must be an ACM certificate ARN in us-east-1 (CloudFront's region)"
         )
+    bad_principals = [a for a in values["operatorPrincipals"] if not IAM_PRINCIPAL_RE.match(a)]
+    if bad_principals:
+        raise ConfigError(
+            f"config {project}:operatorPrincipals has {', '.join(map(repr, bad_principals))}: each entry is the "
+            "exact ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>), without wildcards"
+        )
     if values["alarmEmail"] and not EMAIL_RE.match(values["alarmEmail"]):
         raise ConfigError(f"config {project}:alarmEmail = {values['alarmEmail']!r} is not an e-mail address")
     for key, low, high in (
@@ -286,6 +296,8 @@ def load_settings(
         alarm_api_4xx_percent=values["alarmApi4xxPercent"],
         alarm_bucket_replication_seconds=values["alarmBucketReplicationSeconds"],
         alarm_table_replication_seconds=values["alarmTableReplicationSeconds"],
+        operator_principals=tuple(dict.fromkeys(values["operatorPrincipals"])),
+        operator_require_mfa=values["operatorRequireMfa"],
     )
 
 

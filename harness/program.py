@@ -143,6 +143,8 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 "depends_on": list(request.dependencies),
                 "replace_on_changes": list(request.replaceOnChanges),
                 "delete_before_replace": bool(request.deleteBeforeReplace),
+                # Former names (alias specs or URNs, whichever the SDK sent): the resource moves, not replaced.
+                "aliases": [str(a) for a in (*request.aliases, *request.aliasURNs)],
             },
         )
         with self.lock:

@@ -7,6 +7,8 @@ to the sandbox alike (`endpoints`: {region: base URL} for the sandbox, empty for
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import urllib.error
@@ -23,7 +25,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from components.contract import PHOTO_PREFIX, REGION_ROLES, WRITABLE_STATE, RegionOut
+from components.contract import OWNER_CLAIM, REGION_ROLES, WRITABLE_STATE, RegionOut, photo_key
+from components.routes import route_named
 
 TIMEOUT = 5.0
 _UNSIGNED = Config(signature_version=UNSIGNED, connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
@@ -52,14 +55,26 @@ def new_photo_id(prefix: str = "") -> str:
     return f"{prefix}{secrets.token_urlsafe(12)}".replace("=", "")
 
 
+def id_token_claims(id_token: str) -> dict[str, Any]:
+    """The claims of an id token Cognito just issued (not verified: the servers never trust them)."""
+    try:
+        payload = id_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
 @dataclass
 class AppUser:
-    """A signed-in user: identity id and temporary credentials (valid in both regions)."""
+    """A signed-in user: identity id and temporary credentials (valid in both regions), and the owner
+    value (user-pool username) the write routes name: the same in both regions."""
 
     identity_id: str
     credentials: Credentials
     regions: Mapping[str, Mapping[str, Any]]  # role -> the uiConfig region block
     endpoints: Mapping[str, str] = field(default_factory=dict)  # region -> local base URL (sandbox)
+    owner: str = ""  # the id token's cognito:username; "" for keys that are no app user
 
     # -- sign-in ------------------------------------------------------------------------------------
     @classmethod
@@ -84,7 +99,9 @@ class AppUser:
         identity_id = identity.get_id(IdentityPoolId=block[RegionOut.IDENTITY_POOL_ID], Logins=logins)["IdentityId"]
         creds = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
         credentials = Credentials(creds["AccessKeyId"], creds["SecretKey"], creds["SessionToken"])
-        return cls(identity_id=identity_id, credentials=credentials, regions=regions, endpoints=endpoints)
+        owner = str(id_token_claims(id_token).get(OWNER_CLAIM) or "")
+        return cls(identity_id=identity_id, credentials=credentials, regions=regions, endpoints=endpoints,
+                   owner=owner)
 
     # -- raw signed HTTP ----------------------------------------------------------------------------
     def call(self, method: str, url: str, region: str, body: Any = None, *, service: str = "execute-api",
@@ -109,7 +126,7 @@ class AppUser:
             return Answer(0, {"code": "UNREACHABLE", "message": str(getattr(error, "reason", error))})
 
     def api(self, method: str, role: str, path: str, body: Any = None, timeout: float = TIMEOUT) -> Answer:
-        """A call to `role`'s photos API (path like /comments/<photoId>)."""
+        """A call to `role`'s photos API (path like /comments/<photoId>; see `path`)."""
         block = self.regions[role]
         return self.call(method, block[RegionOut.PHOTOS_API] + path, block[RegionOut.REGION], body, timeout=timeout)
 
@@ -126,35 +143,48 @@ class AppUser:
                 return str(answer.body.get("state"))
         return None
 
+    def path(self, route: str, **params: str) -> str:
+        """The path of a named route (components/routes.py), the owner being this user's."""
+        named = route_named(route)
+        if named.owner_param:
+            params = {named.owner_param: self.owner, **params}
+        return named.url_path(**params)
+
     # -- the app's operations (raise AppError unless 2xx) --------------------------------------------
     def post_comment(self, role: str, photo_id: str, message: str) -> dict[str, Any]:
-        return _ok(self.api("POST", role, f"/comments/{quote(photo_id, safe='')}", {"message": message}))
+        return _ok(self.api("POST", role, self.path("postComment", photoId=photo_id), {"message": message}))
 
     def comments(self, role: str, photo_id: str) -> list[dict[str, Any]]:
-        return _ok(self.api("GET", role, f"/comments/{quote(photo_id, safe='')}"))["comments"]
+        return _ok(self.api("GET", role, self.path("listComments", photoId=photo_id)))["comments"]
 
     def photos(self, role: str, limit: int = 100) -> list[dict[str, Any]]:
-        return _ok(self.api("GET", role, f"/photos?limit={limit}"))["photos"]
+        return _ok(self.api("GET", role, f"{self.path('listPhotos')}?limit={limit}"))["photos"]
+
+    def register_photo(self, role: str, photo_id: str, size: int, content_type: str = "image/png") -> Answer:
+        return self.api("POST", role, self.path("registerPhoto"),
+                        {"photoId": photo_id, "size": size, "contentType": content_type})
 
     def upload_photo(self, role: str, photo_id: str, data: bytes, content_type: str = "image/png") -> dict[str, Any]:
-        """Bytes to `role`'s bucket, then the record through the API (the web app's order)."""
+        """Bytes to `role`'s bucket (create-only, under the owner's prefix), then the record through the
+        API (the web app's order)."""
         put = self.put_object(role, photo_id, data, content_type)
         if put.status != 200:
             raise AppError(put.status, "S3", f"upload of {photo_id} failed: {put.body!r}"[:300])
-        return _ok(self.api("POST", role, "/photos", {"photoId": photo_id, "size": len(data),
-                                                       "contentType": content_type}))
+        return _ok(self.register_photo(role, photo_id, len(data), content_type))
 
     def object_url(self, role: str, photo_id: str) -> str:
+        """URL of this user's photo `photo_id` (key public/<owner>/<photoId>) in `role`'s bucket."""
         block = self.regions[role]
         region, bucket = block[RegionOut.REGION], block[RegionOut.BUCKET]
-        key = quote(f"{PHOTO_PREFIX}{photo_id}")
+        key = quote(photo_key(self.owner, photo_id))
         base = self.endpoints.get(region)
         return f"{base}/{bucket}/{key}" if base else f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
 
     def put_object(self, role: str, photo_id: str, data: bytes, content_type: str) -> Answer:
+        """Create-only (If-None-Match: *): what the app users' role requires; an existing key is 412."""
         region = self.regions[role][RegionOut.REGION]
         return self.call("PUT", self.object_url(role, photo_id), region, service="s3", data=data,
-                         headers={"Content-Type": content_type})
+                         headers={"Content-Type": content_type, "If-None-Match": "*"})
 
     def get_object(self, role: str, photo_id: str) -> Answer:
         region = self.regions[role][RegionOut.REGION]

@@ -7,12 +7,15 @@ import json
 import re
 from types import SimpleNamespace
 
+import pulumi
 import pytest
 
 from components.contract import STAGE, Out
 from components.identity import IdentityArgs
 from components.identity import _validate as validate_identity
+from components.operator import NOBODY_WARNING
 from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES
+from components.settings import ConfigError, config_schema, load_settings
 from harness.fake_cloud import FakeCloud
 from harness.program import ProgramRun, run_program, stack_config
 from tests.conftest import PRIMARY, ROOT, SECONDARY
@@ -23,6 +26,7 @@ CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 IDENTITY_POOL = "aws:cognito/identityPool:IdentityPool"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+PRINCIPAL_TAG = "aws:cognito/identityPoolProviderPrincipalTag:IdentityPoolProviderPrincipalTag"
 EXECUTE_API_ARN = re.compile(
     r"^arn:aws:execute-api:(?P<region>[a-z0-9-]+):\d{12}:(?P<api>[A-Za-z0-9]+)/(?P<stage>[^/]+)/(?P<method>[A-Z]+)/(?P<path>.+)$"
 )
@@ -36,6 +40,8 @@ STATE_PUT_ARNS = [
     f"arn:aws:execute-api:{PRIMARY}:123456789012:ghi789/prod/PUT/state/*",
     f"arn:aws:execute-api:{SECONDARY}:123456789012:jkl012/prod/PUT/state/*",
 ]
+OWNER_ARNS = [f"arn:aws:execute-api:{PRIMARY}:123456789012:abc123/prod/POST/users/${{aws:PrincipalTag/owner}}/photos"]
+OPERATORS = ["arn:aws:iam::123456789012:role/ops-oncall", "arn:aws:iam::210987654321:user/path/alice"]
 
 
 def document(reg) -> dict:
@@ -64,6 +70,7 @@ def known_arns() -> ProgramRun:
     config = stack_config("prod")
     config["multi-region-app:testInvokeArns"] = json.dumps([*APP_ARNS, APP_ARNS[0]])
     config["multi-region-app:testOperatorInvokeArns"] = json.dumps([*APP_ARNS, *STATE_PUT_ARNS])
+    config["multi-region-app:testOwnerInvokeArns"] = json.dumps(OWNER_ARNS)
     return run_program(FakeCloud(), config, program=ROOT / "tests" / "programs" / "identity_only.py")
 
 
@@ -151,16 +158,24 @@ def test_identity_pool_maps_signed_in_users_to_the_authenticated_role_only(prod)
         }
 
 
-def test_app_users_read_write_and_list_only_public_photos_of_both_regions_buckets(prod):
+def test_app_users_read_and_list_public_photos_and_create_only_new_objects_under_their_own_prefix(prod):
     buckets = photo_bucket_arns(prod)
     for role, policy in app_user_policies(prod).items():
         assert policy.inputs["role"] == prod.one(ROLE, f"identity-{role}-authenticated").outputs["name"]
         statements = statements_by_sid(policy)
-        assert statements["ReadWritePhotos"] == {
-            "Sid": "ReadWritePhotos",
+        assert statements["ReadPhotos"] == {
+            "Sid": "ReadPhotos",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Action": "s3:GetObject",
             "Resource": [f"{arn}/public/*" for arn in buckets],
+        }
+        assert statements["CreateOwnPhotos"] == {
+            "Sid": "CreateOwnPhotos",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": [f"{arn}/public/${{aws:PrincipalTag/owner}}/*" for arn in buckets],
+            # Present and exactly "*": If-None-Match, S3's create-only write.
+            "Condition": {"Null": {"s3:if-none-match": "false"}, "StringEquals": {"s3:if-none-match": "*"}},
         }
         assert statements["ListPhotos"] == {
             "Sid": "ListPhotos",
@@ -170,31 +185,68 @@ def test_app_users_read_write_and_list_only_public_photos_of_both_regions_bucket
             "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}},
         }
         # ... and, with customer managed keys, the keys of those photos (tests/test_hardened.py).
-        assert set(statements) <= {"ReadWritePhotos", "ListPhotos", "InvokeAppRoutes", "UsePhotoKey1", "UsePhotoKey2"}
+        assert set(statements) - {"UsePhotoKey1", "UsePhotoKey2"} == {
+            "ReadPhotos", "CreateOwnPhotos", "ListPhotos", "InvokeAppRoutes", "InvokeOwnRoutes"}
 
 
-def test_app_users_may_invoke_exactly_the_non_operator_routes_of_both_regions(prod):
-    apis = prod.of_type("aws:apigateway/restApi:RestApi")
-    if not apis:
-        pytest.skip("the API component is still a stub: no execute-api ARNs yet (see the known_arns tests)")
-    api_region = {api.id: api.region for api in apis}
-    expected = {
+def test_app_users_may_not_delete_overwrite_or_write_outside_their_own_prefix(prod, known_arns):
+    for run in (prod, known_arns):
+        for policy in app_user_policies(run).values():
+            for statement in document(policy)["Statement"]:
+                actions = as_list(statement["Action"])
+                assert set(actions) <= {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "execute-api:Invoke",
+                                        "kms:Decrypt", "kms:GenerateDataKey"}
+                if "s3:PutObject" in actions:
+                    # The only write: under public/<own owner tag>/, conditional on If-None-Match.
+                    assert actions == ["s3:PutObject"]
+                    assert all(r.endswith("/public/${aws:PrincipalTag/owner}/*") for r in statement["Resource"])
+                    assert statement["Condition"]["Null"] == {"s3:if-none-match": "false"}
+
+
+def test_each_identity_pool_tags_sessions_with_the_user_pool_username_as_owner(prod):
+    for role, region in REGIONS.items():
+        tag = prod.one(PRINCIPAL_TAG, f"identity-{role}")
+        pool, identities = prod.one(USER_POOL, f"identity-{role}"), prod.one(IDENTITY_POOL, f"identity-{role}")
+        assert tag.region == region
+        assert tag.inputs == {
+            "identityPoolId": identities.id,
+            "identityProviderName": pool.outputs["endpoint"],
+            "principalTags": {"owner": "cognito:username"},
+            "useDefaults": False,
+        }
+        # No credentials are handed out before the tag map exists: an untagged session could not write.
+        attachment = prod.one("aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment", f"identity-{role}")
+        assert tag.urn in attachment.options["depends_on"]
+
+
+def test_app_users_may_invoke_the_reads_and_only_their_own_owner_scoped_writes_in_both_regions(prod):
+    api_region = {api.id: api.region for api in prod.of_type("aws:apigateway/restApi:RestApi")}
+    reads = {
         (region, route.method, route.arn_path)
         for region in REGIONS.values()
         for route in (*ROUTING_ROUTES, *PHOTOS_ROUTES)
-        if not route.operator_only
+        if not route.operator_only and route.owner_param is None
+    }
+    writes = {
+        (region, "POST", path)
+        for region in REGIONS.values()
+        for path in ("users/${aws:PrincipalTag/owner}/photos", "users/${aws:PrincipalTag/owner}/comments/*")
     }
     for policy in app_user_policies(prod).values():
-        arns = as_list(statements_by_sid(policy)["InvokeAppRoutes"]["Resource"])
-        granted = []
-        for arn in arns:
-            match = EXECUTE_API_ARN.match(arn)
-            assert match, arn
-            assert match["stage"] == STAGE
-            assert api_region[match["api"]] == match["region"], arn
-            granted.append((match["region"], match["method"], match["path"]))
-        assert len(granted) == len(set(granted))
-        assert set(granted) == expected
+        statements = statements_by_sid(policy)
+        for sid, expected in (("InvokeAppRoutes", reads), ("InvokeOwnRoutes", writes)):
+            granted = []
+            for arn in as_list(statements[sid]["Resource"]):
+                match = EXECUTE_API_ARN.match(arn)
+                assert match, arn
+                assert match["stage"] == STAGE
+                assert api_region[match["api"]] == match["region"], arn
+                granted.append((match["region"], match["method"], match["path"]))
+            assert len(granted) == len(set(granted))
+            assert set(granted) == expected, sid
+        # No write route without the owner segment, no operator route.
+        everything = " ".join(as_list(statements["InvokeAppRoutes"]["Resource"]))
+        assert "/POST/" not in everything and "/PUT/" not in everything
 
 
 def test_app_users_invoke_permission_is_exactly_the_given_routes_without_duplicates(known_arns):
@@ -205,6 +257,13 @@ def test_app_users_invoke_permission_is_exactly_the_given_routes_without_duplica
             "Effect": "Allow",
             "Action": "execute-api:Invoke",
             "Resource": APP_ARNS,
+        }
+        # The owner-scoped routes stand apart: IAM may drop a statement whose variable does not resolve.
+        assert statements["InvokeOwnRoutes"] == {
+            "Sid": "InvokeOwnRoutes",
+            "Effect": "Allow",
+            "Action": "execute-api:Invoke",
+            "Resource": OWNER_ARNS,
         }
 
 
@@ -238,17 +297,77 @@ def test_operator_policy_lets_ops_status_count_and_sync_users_copy_into_the_seco
     assert [r.rsplit("/", 1)[-1] for r in statements["SyncUsers"]["Resource"]] == [pools["secondary"]]
 
 
-def test_operator_role_is_assumable_from_the_account_for_an_hour_with_the_operator_policy(prod):
+def test_operator_role_trusts_only_the_configured_principals_with_mfa_for_an_hour(prod):
     role = prod.one(ROLE, "operator-role")
     policy = prod.one("aws:iam/policy:Policy", "operator")
     assert role.region == policy.region == PRIMARY
     assert role.inputs["maxSessionDuration"] == 3600.0
+    # Pulumi.prod.yaml's example: one role, MFA required.
     assert document(role)["Statement"] == [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
+        {"Sid": "TrustNamedOperators", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam::123456789012:role/ops-oncall"]}, "Action": "sts:AssumeRole",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
     ]
+    assert "root" not in json.dumps(document(role))
     attachment = prod.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "operator")
     assert attachment.inputs == {"role": role.outputs["name"], "policyArn": policy.outputs["arn"]}
     assert prod.outputs[Out.OPERATOR_ROLE_ARN] == role.outputs["arn"]
+
+
+def test_operator_role_trusts_exactly_the_named_principals_and_mfa_only_when_required(run_config):
+    run = run_config(operatorPrincipals=json.dumps([*OPERATORS, OPERATORS[0]]), operatorRequireMfa="false")
+    [statement] = document(run.one(ROLE, "operator-role"))["Statement"]
+    assert statement == {"Sid": "TrustNamedOperators", "Effect": "Allow", "Principal": {"AWS": OPERATORS},
+                         "Action": "sts:AssumeRole"}
+
+
+def test_operator_role_trusts_nobody_and_warns_once_when_no_principal_is_configured(run_config, monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run = run_config(operatorPrincipals="[]")
+    assert document(run.one(ROLE, "operator-role"))["Statement"] == [
+        {"Sid": "TrustNobody", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    ]
+    assert [w for w in warnings if "operatorPrincipals" in w] == [NOBODY_WARNING]
+    assert "nobody can assume the operator role" in NOBODY_WARNING
+
+
+@pytest.mark.parametrize("principal", [
+    "arn:aws:iam::123456789012:root",
+    "arn:aws:iam::123456789012:role/*",
+    "arn:aws:iam::123456789012:role/ops-*",
+    "arn:aws:iam::*:role/ops",
+    "arn:aws:sts::123456789012:assumed-role/ops/alice",
+    "arn:aws:iam::12345:role/ops",
+    "*",
+    "ops-oncall",
+])
+def test_operator_principals_must_be_exact_role_or_user_arns(principal):
+    with pytest.raises(ConfigError, match="operatorPrincipals"):
+        load_settings({"secondaryRegion": SECONDARY, "operatorPrincipals": json.dumps([principal])}.get,
+                      PRIMARY, "multi-region-app", "prod")
+
+
+def test_operator_config_defaults_to_nobody_with_mfa_and_keeps_each_principal_once():
+    schema = config_schema()
+    assert schema["operatorPrincipals"]["type"] == "array" and schema["operatorPrincipals"]["default"] == []
+    assert schema["operatorRequireMfa"]["type"] == "boolean" and schema["operatorRequireMfa"]["default"] is True
+    defaults = load_settings({"secondaryRegion": SECONDARY}.get, PRIMARY, "multi-region-app", "dev")
+    assert (defaults.operator_principals, defaults.operator_require_mfa) == ((), True)
+    values = {"secondaryRegion": SECONDARY, "operatorPrincipals": json.dumps([*OPERATORS, OPERATORS[0]]),
+              "operatorRequireMfa": "false"}
+    configured = load_settings(values.get, PRIMARY, "multi-region-app", "dev")
+    assert (configured.operator_principals, configured.operator_require_mfa) == (tuple(OPERATORS), False)
+    with pytest.raises(ConfigError, match="operatorRequireMfa must be true or false"):
+        load_settings({"secondaryRegion": SECONDARY, "operatorRequireMfa": "yes"}.get, PRIMARY, "multi-region-app",
+                      "dev")
+
+
+def test_operator_cannot_write_photos_or_comments_as_anybody(prod):
+    statements = statements_by_sid(prod.one("aws:iam/policy:Policy", "operator"))
+    routes = " ".join(as_list(statements["InvokeEveryRoute"]["Resource"]))
+    assert "/PUT/state/" in routes and "/GET/photos" in routes
+    assert "/POST/" not in routes and "PrincipalTag" not in routes
 
 
 def test_identity_and_operator_policies_grant_no_wildcard_action_or_resource(prod, known_arns):

@@ -135,24 +135,70 @@ def test_buckets_are_versioned_encrypted_private_and_without_acls(prod, baseline
         assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
 
+def bucket_policy_statements(run: ProgramRun, region: str) -> dict[str, dict]:
+    policy = setting(run, "aws:s3/bucketPolicy:BucketPolicy", region)
+    return {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+
+
 def test_buckets_refuse_requests_without_tls(prod):
     for region in (PRIMARY, SECONDARY):
-        policy = setting(prod, "aws:s3/bucketPolicy:BucketPolicy", region)
-        document = json.loads(policy.inputs["policy"])
         arn = f"arn:aws:s3:::{bucket_name(region)}"
-        assert document["Statement"] == [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, f"{arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ]
+        assert bucket_policy_statements(prod, region)["DenyInsecureTransport"] == {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
         # Applied after the public access block, which S3 checks new policies against.
+        policy = setting(prod, "aws:s3/bucketPolicy:BucketPolicy", region)
         block = setting(prod, PROTECTIONS[2], region)
         assert block.urn in policy.options["depends_on"]
+
+
+def test_bucket_policies_deny_the_app_users_roles_any_overwrite_or_delete(prod):
+    app_roles = [f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-app-users-{r}" for r in (PRIMARY, SECONDARY)]
+    # The roles the identity component creates are exactly the ones named (known before they exist).
+    created = sorted(r.outputs["arn"] for r in prod.of_type(ROLE) if "-authenticated" in r.name)
+    assert created == sorted(app_roles)
+    by_app_users = {"ArnEquals": {"aws:PrincipalArn": app_roles}}
+    for region in (PRIMARY, SECONDARY):
+        objects = f"arn:aws:s3:::{bucket_name(region)}/*"
+        statements = bucket_policy_statements(prod, region)
+        assert set(statements) == {"DenyInsecureTransport", "DenyAppUsersWritesWithoutIfNoneMatch",
+                                   "DenyAppUsersOverwrites", "DenyAppUsersDeletes"}
+        # Without If-None-Match, and with any other value: each its own statement, so the denial holds
+        # whether or not a negated operator matches an absent key.
+        assert statements["DenyAppUsersWritesWithoutIfNoneMatch"] == {
+            "Sid": "DenyAppUsersWritesWithoutIfNoneMatch", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:PutObject", "Resource": objects,
+            "Condition": {**by_app_users, "Null": {"s3:if-none-match": "true"}}}
+        assert statements["DenyAppUsersOverwrites"] == {
+            "Sid": "DenyAppUsersOverwrites", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": objects, "Condition": {**by_app_users, "StringNotEquals": {"s3:if-none-match": "*"}}}
+        assert statements["DenyAppUsersDeletes"] == {
+            "Sid": "DenyAppUsersDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject*",
+            "Resource": objects, "Condition": by_app_users}
+
+
+def test_replication_is_not_hindered_by_the_app_users_denials(prod):
+    for region in (PRIMARY, SECONDARY):
+        replication = replication_from(prod, region)
+        role_arn = role_of(prod, replication).outputs["arn"]
+        for sid, statement in bucket_policy_statements(prod, region).items():
+            if sid == "DenyInsecureTransport":
+                continue
+            # Only the app users' roles are named; replicas arrive through s3:ReplicateObject anyway.
+            assert role_arn not in statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+            assert not any(a.startswith("s3:Replicate") for a in [statement["Action"]])
+
+
+def test_the_bucket_policy_keeps_its_old_name_as_an_alias_so_it_is_updated_in_place(prod):
+    for region, role in ((PRIMARY, "primary"), (SECONDARY, "secondary")):
+        policy = setting(prod, "aws:s3/bucketPolicy:BucketPolicy", region)
+        assert policy.name == f"photos-{role}-policy"
+        assert any(f"photos-{role}-tls-only" in str(alias) for alias in policy.options.get("aliases") or [])
 
 
 # -- CORS ------------------------------------------------------------------------------------------
@@ -166,7 +212,7 @@ def test_cors_allows_only_the_site_origin_by_default(prod):
         headers = {h.lower() for h in rule["allowedHeaders"]}
         assert "*" not in headers
         assert {"authorization", "content-type", "x-amz-date", "x-amz-security-token",
-                "x-amz-content-sha256"} <= headers
+                "x-amz-content-sha256", "if-none-match"} <= headers
 
 
 def test_cors_also_allows_configured_site_origins(run_config):

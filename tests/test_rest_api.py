@@ -241,7 +241,7 @@ def test_templates_are_filled_with_the_regions_own_writable_state(prod):
     for view in apis(prod):
         if not view.component.name.startswith("photos-"):
             continue
-        template = view.keyed(INTEGRATION)[("POST", "/comments/{photoId}")].inputs["requestTemplates"]
+        template = view.keyed(INTEGRATION)[("POST", "/users/{owner}/comments/{photoId}")].inputs["requestTemplates"]
         writable = "active" if view.role == "primary" else "failover"
         assert f'":w": {{"S": "{writable}"}}' in template["application/json"]
 
@@ -415,7 +415,18 @@ def test_app_users_may_not_invoke_the_state_switch_of_the_real_program(prod):
     policies = [r.inputs["policy"] for r in prod.of_type(ROLE_POLICY) if "authenticated" in r.name]
     assert policies
     for policy in policies:
-        assert "/PUT/state/" not in policy and "/GET/state/" in policy and "/POST/comments/" in policy
+        assert "/PUT/state/" not in policy and "/GET/state/" in policy
+        assert "/POST/users/${aws:PrincipalTag/owner}/comments/*" in policy
+
+
+def test_owner_scoped_routes_put_the_callers_owner_tag_in_their_invoke_arn_and_stay_out_of_the_shared_lists():
+    route = Route("POST", "/users/{owner}/notes/{noteId}", "PutItem", "comments-post.request.vtl",
+                  "comments-post.response.vtl", grants=(("dynamodb:PutItem", "comments"),), owner_param="owner")
+    assert route.arn_path == "users/${aws:PrincipalTag/owner}/notes/*"
+    assert route.url_path(owner="alice", noteId="a/b c") == "/users/alice/notes/a%2Fb%20c"
+    with pytest.raises(ValueError, match="noteId"):
+        route.url_path(owner="alice")
+
 
 
 # -- deployment ------------------------------------------------------------------------------------------
@@ -567,6 +578,8 @@ def test_valid_fixture_args_pass_validation():
         (lambda: args_with([route(path="items")]), r"route GET items: path must start"),
         (lambda: args_with([route(path="/items/{item-id}")]), r"invalid path segment"),
         (lambda: args_with([route(action="dynamodb:GetItem")]), r"route GET /items/\{itemId\}: action"),
+        (lambda: args_with([route(owner_param="owner")]),
+         r"route GET /items/\{itemId\}: owner_param 'owner' is not one of its path parameters"),
         (lambda: args_with(template_values={}), r"route GET /items/\{itemId\}: template .* without a value"),
         (lambda: args_with([]), r"^routes"),
         (lambda: args_with(api_name="bad name"), r"^api_name"),
@@ -577,8 +590,8 @@ def test_valid_fixture_args_pass_validation():
         (lambda: args_with(cors_origin="*"), r"^cors_origin"),
     ],
     ids=["unknown-method", "options-is-ours", "duplicate", "missing-template", "missing-table", "wildcard-grant",
-         "no-grants", "sibling-params", "relative-path", "bad-segment", "bad-action", "missing-placeholder",
-         "no-routes", "api-name", "rate", "burst", "retention", "origin-path", "origin-star"],
+         "no-grants", "sibling-params", "relative-path", "bad-segment", "bad-action", "owner-param",
+         "missing-placeholder", "no-routes", "api-name", "rate", "burst", "retention", "origin-path", "origin-star"],
 )
 def test_invalid_args_raise_naming_the_route_or_argument(args, message):
     with pytest.raises(ValueError, match=message):

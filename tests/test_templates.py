@@ -27,7 +27,7 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 import vtl
-from components.contract import GALLERY, PHOTO_PREFIX, WRITABLE_STATE, Table
+from components.contract import GALLERY, PHOTO_IDS, PHOTO_PREFIX, WRITABLE_STATE, Table
 from components.route import Route
 from components.routes import (
     GATEWAY_ERROR_TEMPLATE,
@@ -48,6 +48,9 @@ VALUES = template_values(APP_ID, TABLES, "primary")
 REQUEST_ID = "c0ffee00-1111-4222-8333-444455556666"
 EPOCH = 1767225600123
 IDENTITY = "us-east-1:7d8a1b2c-0000-4000-8000-123456789abc"
+OWNER = "alice"  # the path's owner segment: IAM let only the caller whose `owner` tag is "alice" invoke it
+REGISTER_PATH = "/users/{owner}/photos"
+COMMENT_PATH = "/users/{owner}/comments/{photoId}"
 OPERATOR_ARN = "arn:aws:sts::123456789012:assumed-role/mra-prod-operator/alice"
 CONTEXT = {
     "requestId": REQUEST_ID,
@@ -138,7 +141,7 @@ def test_comments_get_queries_the_path_photo_in_creation_order() -> None:
                        "ExpressionAttributeValues": {":photoId": {"S": 'p"1'}}, "ScanIndexForward": True}
 
 
-def expected_comment_post(message: str, photo_id: str = "photo-1") -> dict[str, Any]:
+def expected_comment_post(message: str, photo_id: str = "photo-1", user: str = OWNER) -> dict[str, Any]:
     return {
         "TransactItems": [
             fence_check(),
@@ -148,7 +151,7 @@ def expected_comment_post(message: str, photo_id: str = "photo-1") -> dict[str, 
                     "photoId": {"S": photo_id},
                     "commentKey": {"S": f"{EPOCH}-{REQUEST_ID}"},
                     "commentId": {"S": REQUEST_ID},
-                    "user": {"S": IDENTITY},
+                    "user": {"S": user},
                     "message": {"S": message},
                     "createdAt": {"N": str(EPOCH)},
                 },
@@ -159,60 +162,110 @@ def expected_comment_post(message: str, photo_id: str = "photo-1") -> dict[str, 
     }
 
 
+def comment_path(photo_id: str = "photo-1", owner: str = OWNER) -> dict[str, str]:
+    return {"owner": owner, "photoId": photo_id}
+
+
 @pytest.mark.parametrize("message", TRICKY)
 def test_comment_post_keeps_any_message_verbatim_in_valid_json(message: str) -> None:
-    request = render_json("comments-post.request.vtl", body={"message": message}, path={"photoId": "photo-1"})
+    request = render_json("comments-post.request.vtl", body={"message": message}, path=comment_path())
     assert request == expected_comment_post(message)
     assert request["TransactItems"][1]["Put"]["Item"]["message"]["S"] == message
 
 
 def test_comment_post_cannot_inject_attributes_or_choose_user_or_photo() -> None:
     body = '{"message": "x\\", \\"user\\": {\\"S\\": \\"admin\\"}", "user": "mallory", "photoId": "other",' \
-           ' "commentId": "mine", "createdAt": 1}'
-    request = render_json("comments-post.request.vtl", body=body, path={"photoId": "photo-1"})
+           ' "commentId": "mine", "createdAt": 1, "owner": "mallory"}'
+    request = render_json("comments-post.request.vtl", body=body, path=comment_path(),
+                          query={"owner": "mallory"})
     assert request == expected_comment_post('x", "user": {"S": "admin"}')
+
+
+def test_the_comment_author_is_the_paths_owner_not_the_regions_identity_id() -> None:
+    # The same person signed in through either region: a different identity id, the same owner.
+    for identity in ("us-east-1:aaaa", "ap-northeast-1:bbbb"):
+        request = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path(),
+                              context={"identity": {"cognitoIdentityId": identity, "userArn": OPERATOR_ARN}})
+        assert request["TransactItems"][1]["Put"]["Item"]["user"] == {"S": OWNER}
+
+
+@pytest.mark.parametrize("hostile", TRICKY)
+def test_hostile_owner_and_photo_id_path_values_stay_inside_their_strings(hostile: str) -> None:
+    comment = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path(hostile, hostile))
+    assert comment == expected_comment_post("m", photo_id=hostile, user=hostile)
+    photo = render_json("photos-post.request.vtl", body={"photoId": "p1", "size": 1, "contentType": "image/png"},
+                        path={"owner": hostile})
+    marker, item = (photo["TransactItems"][i]["Put"]["Item"] for i in (1, 2))
+    assert marker["owner"] == item["owner"] == {"S": hostile}
+    assert item["key"] == {"S": f"{PHOTO_PREFIX}{hostile}/p1"}
+    answer = render_json("comments-post.response.vtl", body={}, path=comment_path(hostile, hostile))
+    assert (answer["user"], answer["photoId"]) == (hostile, hostile)
+    assert render_json("photos-post.response.vtl", body={}, path={"owner": hostile})["owner"] == hostile
 
 
 def test_comments_are_keyed_by_13_digit_epoch_then_request_id() -> None:
     item = render_json("comments-post.request.vtl", body={"message": "m"},
-                       path={"photoId": "p"})["TransactItems"][1]["Put"]["Item"]
+                       path=comment_path("p"))["TransactItems"][1]["Put"]["Item"]
     epoch, _, request_id = item["commentKey"]["S"].partition("-")
     assert (len(epoch), epoch.isdigit(), request_id) == (13, True, REQUEST_ID)
 
 
 def test_writes_are_fenced_on_the_regions_own_writable_state() -> None:
     secondary = template_values(APP_ID, TABLES, "secondary")
-    for name, body, path in (("comments-post.request.vtl", {"message": "m"}, {"photoId": "p"}),
-                             ("photos-post.request.vtl", {"photoId": "p", "size": 1, "contentType": "image/png"}, {})):
+    for name, body, path in (("comments-post.request.vtl", {"message": "m"}, comment_path("p")),
+                             ("photos-post.request.vtl", {"photoId": "p", "size": 1, "contentType": "image/png"},
+                              {"owner": OWNER})):
         request = render_json(name, body=body, path=path, values=secondary)
         assert request["TransactItems"][0] == fence_check(WRITABLE_STATE["secondary"])
 
 
-@pytest.mark.parametrize("content_type", ["image/png", "image/svg+xml"])
-def test_photo_post_indexes_the_photo_as_the_caller(content_type: str) -> None:
-    body = {"photoId": "abc_DEF-123", "size": 2048, "contentType": content_type, "owner": "mallory",
-            "key": "private/x", "gallery": "other"}
-    request = render_json("photos-post.request.vtl", body=body)
-    assert request == {
+def expected_registration(photo_id: str, content_type: str, size: int, owner: str = OWNER,
+                          epoch: int = EPOCH, request_id: str = REQUEST_ID) -> dict[str, Any]:
+    return {
         "TransactItems": [
             fence_check(),
             {"Put": {
                 "TableName": TABLES[Table.PHOTOS],
+                "Item": {"gallery": {"S": PHOTO_IDS}, "photoKey": {"S": photo_id}, "owner": {"S": owner},
+                         "createdAt": {"N": str(epoch)}},
+                "ConditionExpression": "attribute_not_exists(photoKey)",
+            }},
+            {"Put": {
+                "TableName": TABLES[Table.PHOTOS],
                 "Item": {
                     "gallery": {"S": GALLERY},
-                    "photoKey": {"S": f"{EPOCH}-abc_DEF-123"},
-                    "photoId": {"S": "abc_DEF-123"},
-                    "key": {"S": f"{PHOTO_PREFIX}abc_DEF-123"},
-                    "owner": {"S": IDENTITY},
-                    "createdAt": {"N": str(EPOCH)},
-                    "size": {"N": "2048"},
+                    "photoKey": {"S": f"{epoch}-{photo_id}"},
+                    "photoId": {"S": photo_id},
+                    "key": {"S": f"{PHOTO_PREFIX}{owner}/{photo_id}"},
+                    "owner": {"S": owner},
+                    "createdAt": {"N": str(epoch)},
+                    "size": {"N": str(size)},
                     "contentType": {"S": content_type},
                 },
                 "ConditionExpression": "attribute_not_exists(photoKey)",
             }},
         ],
-        "ClientRequestToken": REQUEST_ID,
+        "ClientRequestToken": request_id,
     }
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "image/svg+xml"])
+def test_photo_registration_is_fenced_unique_and_keyed_under_the_paths_owner(content_type: str) -> None:
+    body = {"photoId": "abc_DEF-123", "size": 2048, "contentType": content_type, "owner": "mallory",
+            "key": "private/x", "gallery": "other"}
+    request = render_json("photos-post.request.vtl", body=body, path={"owner": OWNER}, query={"owner": "mallory"})
+    assert request == expected_registration("abc_DEF-123", content_type, 2048)
+
+
+@pytest.mark.parametrize("size", ["2048", 2048.0, 2048])
+def test_photo_size_is_a_valid_n_value_however_api_gateway_types_the_number(size: Any) -> None:
+    # The model guarantees an integer; inside the N value's quotes it is right as Integer, Double or String
+    # (what "2048.0" would make of it is for DynamoDB: a number either way).
+    raw = '{"photoId": "p1", "size": %s, "contentType": "image/png"}' % (
+        json.dumps(size) if isinstance(size, str) else repr(size))
+    request = render_json("photos-post.request.vtl", body=raw, path={"owner": OWNER})
+    value = request["TransactItems"][2]["Put"]["Item"]["size"]["N"]
+    assert float(value) == 2048
 
 
 def photos_query(limit: int, start_key: str | None = None) -> dict[str, Any]:
@@ -311,12 +364,20 @@ def test_comments_get_answers_every_comment_in_order_with_strings_intact(count: 
 
 
 def test_comment_post_answers_the_new_comment_from_the_request() -> None:
-    answer = render_json("comments-post.response.vtl", body={}, path={"photoId": "p\"1"})
-    assert answer == {"commentId": REQUEST_ID, "photoId": 'p"1', "user": IDENTITY, "createdAt": EPOCH}
+    answer = render_json("comments-post.response.vtl", body={}, path=comment_path('p"1'))
+    assert answer == {"commentId": REQUEST_ID, "photoId": 'p"1', "user": OWNER, "createdAt": EPOCH}
 
 
-def test_photo_post_answers_the_owner_and_time() -> None:
-    assert render_json("photos-post.response.vtl", body={}) == {"owner": IDENTITY, "createdAt": EPOCH}
+def test_photo_post_answers_the_paths_owner_and_time() -> None:
+    assert render_json("photos-post.response.vtl", body={}, path={"owner": OWNER}) == {
+        "owner": OWNER, "createdAt": EPOCH}
+
+
+def test_write_answers_say_null_rather_than_guess_when_a_response_template_sees_no_path_parameters() -> None:
+    # Whether $input.params() reaches integration response templates is not documented: never invent a value.
+    assert render_json("photos-post.response.vtl", body={}) == {"owner": None, "createdAt": EPOCH}
+    assert render_json("comments-post.response.vtl", body={}) == {
+        "commentId": REQUEST_ID, "photoId": None, "user": None, "createdAt": EPOCH}
 
 
 def photo_item(n: int, content_type: str = "image/jpeg") -> dict[str, Any]:
@@ -379,6 +440,50 @@ def test_dynamodb_errors_map_to_status_and_code(error: Any, status: int, code: s
     assert set(answer) == {"code", "message"} and answer["message"]
     if status in (429, 503):
         assert rendered.header_overrides == {"Retry-After": "1"}
+
+
+CANCELLED = DDB + "TransactionCanceledException"
+
+
+def cancelled(*codes: str | None, reasons: bool = True, key: str = "message") -> dict[str, Any]:
+    """DynamoDB's answer, with or without CancellationReasons (documented for Java only) and with the codes
+    in the documented message form "... specific reasons [None, ConditionalCheckFailed]"."""
+    body: dict[str, Any] = {"__type": CANCELLED, key: "Transaction cancelled, please refer cancellation reasons "
+                            f"for specific reasons [{', '.join(str(c) for c in codes)}]"}
+    if reasons:
+        body["CancellationReasons"] = [{"Code": c, "Message": None} if c != "None" else {"Code": "None"}
+                                       for c in codes]
+    return body
+
+
+CCF = "ConditionalCheckFailed"
+
+
+@pytest.mark.parametrize(("path", "error", "code"), [
+    # registration: fence first, then the photo id's marker, then the gallery item
+    (REGISTER_PATH, cancelled("None", CCF, "None"), "PHOTO_EXISTS"),
+    (REGISTER_PATH, cancelled("None", CCF, "None", reasons=False), "PHOTO_EXISTS"),
+    (REGISTER_PATH, cancelled("None", CCF, "None", reasons=False, key="Message"), "PHOTO_EXISTS"),
+    (REGISTER_PATH, cancelled(None, CCF, None), "PHOTO_EXISTS"),  # null codes where an item was fine
+    (REGISTER_PATH, cancelled(CCF, CCF, "None"), "READ_ONLY"),  # fenced and taken: the fence answers
+    (REGISTER_PATH, cancelled(CCF, CCF, "None", reasons=False), "READ_ONLY"),
+    (REGISTER_PATH, cancelled(CCF, "None", "None"), "READ_ONLY"),
+    (REGISTER_PATH, cancelled("None", "None", CCF), "CONFLICT"),
+    (REGISTER_PATH, cancelled("None", "TransactionConflict", "None", reasons=False), "CONFLICT"),
+    (REGISTER_PATH, cancelled("None", "ThrottlingError", "None", reasons=False), "THROTTLED"),
+    (REGISTER_PATH, cancelled("None", "ValidationError", "None", reasons=False), "BAD_REQUEST"),
+    # a comment's second item failing is no taken photo id
+    (COMMENT_PATH, cancelled("None", CCF), "CONFLICT"),
+    (COMMENT_PATH, cancelled("None", CCF, reasons=False), "CONFLICT"),
+    (COMMENT_PATH, cancelled(CCF, "None", reasons=False), "READ_ONLY"),
+    (COMMENT_PATH, {"__type": CANCELLED, "message": "Transaction cancelled"}, "CONFLICT"),
+])
+def test_cancelled_transactions_map_the_same_with_or_without_cancellation_reasons(path: str, error: Any,
+                                                                                 code: str) -> None:
+    rendered = render("dynamodb-error.vtl", body=error, context={"resourcePath": path})
+    answer = json.loads(rendered.text)
+    assert answer["code"] == code
+    assert rendered.status_override == {"THROTTLED": 429, "BAD_REQUEST": 400}.get(code, 409)
 
 
 def test_read_only_error_tells_the_user_to_try_again() -> None:
@@ -518,9 +623,15 @@ def test_every_template_means_the_same_under_every_reading(name: str, kwargs: di
 
 
 def test_the_photo_size_is_a_dynamodb_number_under_every_reading() -> None:
-    sizes = {reading: render_json("photos-post.request.vtl", reading=reading,
-                                  body={"photoId": "p", "size": 10485760, "contentType": "image/png"})
-             ["TransactItems"][1]["Put"]["Item"]["size"]["N"] for reading in vtl.Reading}
+    def gallery_size(reading: vtl.Reading) -> str:
+        rendered = render_json("photos-post.request.vtl", reading=reading,
+                               body={"photoId": "p", "size": 10485760, "contentType": "image/png"})
+        puts = [item["Put"]["Item"] for item in rendered["TransactItems"]
+                if "size" in item.get("Put", {}).get("Item", {})]
+        assert len(puts) == 1  # only the gallery item carries the size
+        return puts[0]["size"]["N"]
+
+    sizes = {reading: gallery_size(reading) for reading in vtl.Reading}
     assert sizes == {vtl.Reading.JAVA: "10485760", vtl.Reading.LENIENT: "10485760",
                      vtl.Reading.DOUBLE: "1.048576E7", vtl.Reading.STRING: "10485760"}
 
@@ -552,7 +663,7 @@ def test_template_values_of_a_region(role: str) -> None:
     assert template_values(APP_ID, TABLES, role) == {
         "appId": APP_ID, "appConfigTable": TABLES["appConfig"], "commentsTable": TABLES["comments"],
         "photosTable": TABLES["photos"], "writableState": WRITABLE_STATE[role], "gallery": GALLERY,
-        "photoPrefix": PHOTO_PREFIX}
+        "photoIds": PHOTO_IDS, "photoPrefix": PHOTO_PREFIX, "photoRegistrationPath": REGISTER_PATH}
 
 
 def test_template_values_reject_an_unknown_role_or_missing_table() -> None:
@@ -568,13 +679,16 @@ def test_routes_grant_exactly_the_actions_their_integrations_call() -> None:
         ("GET", "/state/{appId}"): ("GetItem", (("dynamodb:GetItem", "appConfig"),), False),
         ("PUT", "/state/{appId}"): ("UpdateItem", (("dynamodb:UpdateItem", "appConfig"),), True),
         ("GET", "/comments/{photoId}"): ("Query", (("dynamodb:Query", "comments"),), False),
-        ("POST", "/comments/{photoId}"): ("TransactWriteItems", (("dynamodb:ConditionCheckItem", "appConfig"),
-                                                                 ("dynamodb:PutItem", "comments")), False),
+        ("POST", COMMENT_PATH): ("TransactWriteItems", (("dynamodb:ConditionCheckItem", "appConfig"),
+                                                        ("dynamodb:PutItem", "comments")), False),
         ("GET", "/photos"): ("Query", (("dynamodb:Query", "photos"),), False),
-        ("POST", "/photos"): ("TransactWriteItems", (("dynamodb:ConditionCheckItem", "appConfig"),
-                                                     ("dynamodb:PutItem", "photos")), False),
+        ("POST", REGISTER_PATH): ("TransactWriteItems", (("dynamodb:ConditionCheckItem", "appConfig"),
+                                                         ("dynamodb:PutItem", "photos")), False),
     }
     assert route(PHOTOS_ROUTES, "GET", "/photos").query_params == ("limit", "cursor")
+    # Every write names its author in the path, verified by IAM; no route writes without one.
+    writes = [r for r in PHOTOS_ROUTES if r.method != "GET"]
+    assert writes and all(r.owner_param == "owner" and "{owner}" in r.path for r in writes)
 
 
 @pytest.mark.parametrize(
@@ -585,16 +699,16 @@ def test_routes_grant_exactly_the_actions_their_integrations_call() -> None:
         ("PUT", "/state/{appId}", {"state": "down"}, False),
         ("PUT", "/state/{appId}", {"state": "active", "expectedVersion": -1}, False),
         ("PUT", "/state/{appId}", {}, False),
-        ("POST", "/comments/{photoId}", {"message": "x" * 1000}, True),
-        ("POST", "/comments/{photoId}", {"message": "x" * 1001}, False),
-        ("POST", "/comments/{photoId}", {"message": ""}, False),
-        ("POST", "/comments/{photoId}", {"user": "mallory"}, False),
-        ("POST", "/photos", {"photoId": "a-B_9", "size": 10485760, "contentType": "image/png"}, True),
-        ("POST", "/photos", {"photoId": "../x", "size": 1, "contentType": "image/png"}, False),
-        ("POST", "/photos", {"photoId": "a", "size": 0, "contentType": "image/png"}, False),
-        ("POST", "/photos", {"photoId": "a", "size": 10485761, "contentType": "image/png"}, False),
-        ("POST", "/photos", {"photoId": "a", "size": 1, "contentType": "text/html"}, False),
-        ("POST", "/photos", {"photoId": "a", "size": 1}, False),
+        ("POST", COMMENT_PATH, {"message": "x" * 1000}, True),
+        ("POST", COMMENT_PATH, {"message": "x" * 1001}, False),
+        ("POST", COMMENT_PATH, {"message": ""}, False),
+        ("POST", COMMENT_PATH, {"user": "mallory"}, False),
+        ("POST", REGISTER_PATH, {"photoId": "a-B_9", "size": 10485760, "contentType": "image/png"}, True),
+        ("POST", REGISTER_PATH, {"photoId": "../x", "size": 1, "contentType": "image/png"}, False),
+        ("POST", REGISTER_PATH, {"photoId": "a", "size": 0, "contentType": "image/png"}, False),
+        ("POST", REGISTER_PATH, {"photoId": "a", "size": 10485761, "contentType": "image/png"}, False),
+        ("POST", REGISTER_PATH, {"photoId": "a", "size": 1, "contentType": "text/html"}, False),
+        ("POST", REGISTER_PATH, {"photoId": "a", "size": 1}, False),
     ],
 )
 def test_body_models_accept_and_refuse_as_documented(method: str, path: str, body: dict, valid: bool) -> None:
@@ -649,26 +763,90 @@ def backend() -> Backend:
 
 
 def test_comments_round_trip_through_dynamodb_and_fencing_refuses_writes(backend: Backend) -> None:
-    post = route(PHOTOS_ROUTES, "POST", "/comments/{photoId}")
+    post = route(PHOTOS_ROUTES, "POST", COMMENT_PATH)
     for n, message in enumerate(TRICKY[:4]):
-        status, _ = backend.call(post, body={"message": message, "user": "mallory"}, path={"photoId": "p1"},
+        status, _ = backend.call(post, body={"message": message, "user": "mallory"}, path=comment_path("p1"),
                                  context={"requestId": f"{n:08d}-0000-4000-8000-000000000000",
                                           "requestTimeEpoch": EPOCH + n})
         assert status == 200
     status, answer = backend.call(route(PHOTOS_ROUTES, "GET", "/comments/{photoId}"), path={"photoId": "p1"})
     assert status == 200
-    assert [(c["message"], c["user"]) for c in answer["comments"]] == [(m, IDENTITY) for m in TRICKY[:4]]
+    assert [(c["message"], c["user"]) for c in answer["comments"]] == [(m, OWNER) for m in TRICKY[:4]]
 
     put = route(ROUTING_ROUTES, "PUT", "/state/{appId}")
     assert backend.call(put, body={"state": "fenced", "expectedVersion": 1}, path={"appId": APP_ID}) == \
         (200, {"state": "fenced", "version": 2})
-    status, answer = backend.call(post, body={"message": "late"}, path={"photoId": "p1"},
+    status, answer = backend.call(post, body={"message": "late"}, path=comment_path("p1"),
                                   context={"requestId": "99999999-0000-4000-8000-000000000000"})
     assert (status, answer["code"]) == (409, "READ_ONLY")
     status, answer = backend.call(put, body={"state": "active", "expectedVersion": 1}, path={"appId": APP_ID})
     assert (status, answer["code"]) == (409, "CONFLICT")
     item = backend.client.get_item(TableName=TABLES[Table.APP_CONFIG], Key={"appId": {"S": APP_ID}})["Item"]
     assert item["history"]["L"][0]["M"]["by"]["S"] == OPERATOR_ARN
+
+
+def register(backend: Backend, photo_id: str, n: int = 0, owner: str = OWNER) -> tuple[int, Any]:
+    return backend.call(route(PHOTOS_ROUTES, "POST", REGISTER_PATH),
+                        body={"photoId": photo_id, "size": 10 + n, "contentType": "image/png"}, path={"owner": owner},
+                        context={"requestId": f"{n:08d}-0000-4000-8000-{owner[:12]:0>12}",
+                                 "requestTimeEpoch": EPOCH + n})
+
+
+def gallery_ids(backend: Backend) -> list[str]:
+    status, page = backend.call(route(PHOTOS_ROUTES, "GET", "/photos"), query={"limit": "100"})
+    assert status == 200
+    return [p["photoId"] for p in page["photos"]]
+
+
+def test_a_photo_id_is_registered_once_by_anyone_and_a_second_registration_is_409_photo_exists(
+        backend: Backend) -> None:
+    assert register(backend, "mine", 0) == (200, {"owner": OWNER, "createdAt": EPOCH})
+    # Someone else, later (another ms, so another gallery sort key), the same id: refused, nothing written.
+    status, answer = register(backend, "mine", 1, owner="mallory")
+    assert (status, answer["code"]) == (409, "PHOTO_EXISTS")
+    assert "already registered" in answer["message"]
+    status, answer = register(backend, "mine", 2)  # the owner too: an id is registered once
+    assert (status, answer["code"]) == (409, "PHOTO_EXISTS")
+    status, page = backend.call(route(PHOTOS_ROUTES, "GET", "/photos"), query={"limit": "100"})
+    assert [(p["photoId"], p["owner"], p["key"]) for p in page["photos"]] == [("mine", OWNER, "public/alice/mine")]
+
+
+def test_registration_while_fenced_is_409_read_only_and_the_photo_stays_out_of_the_gallery(
+        backend: Backend) -> None:
+    assert register(backend, "before", 0)[0] == 200
+    backend.client.update_item(TableName=TABLES[Table.APP_CONFIG], Key={"appId": {"S": APP_ID}},
+                               UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
+                               ExpressionAttributeValues={":s": {"S": "fenced"}})
+    for photo_id in ("during", "before"):  # a new id, and a taken one: the fence answers first
+        status, answer = register(backend, photo_id, 1)
+        assert (status, answer["code"]) == (409, "READ_ONLY")
+    assert gallery_ids(backend) == ["before"]
+    markers = backend.client.query(TableName=TABLES[Table.PHOTOS], KeyConditionExpression="gallery = :g",
+                                   ExpressionAttributeValues={":g": {"S": PHOTO_IDS}})["Items"]
+    assert [m["photoKey"]["S"] for m in markers] == ["before"]
+
+
+def test_photos_page_newest_first_and_the_cursor_reaches_the_rest(backend: Backend) -> None:
+    for n in range(5):
+        assert register(backend, f"id{n}", n)[0] == 200
+    get = route(PHOTOS_ROUTES, "GET", "/photos")
+    status, first = backend.call(get, query={"limit": "3"})
+    assert status == 200 and [p["photoId"] for p in first["photos"]] == ["id4", "id3", "id2"]
+    assert first["photos"][0] == {"photoId": "id4", "key": "public/alice/id4", "owner": OWNER,
+                                  "createdAt": EPOCH + 4, "size": 14, "contentType": "image/png"}
+    status, rest = backend.call(get, query={"limit": "3", "cursor": first["next"]})
+    assert status == 200 and [p["photoId"] for p in rest["photos"]] == ["id1", "id0"]
+    assert rest["next"] is None
+
+
+def test_old_gallery_items_keep_their_stored_key_and_identity_id_owner(backend: Backend) -> None:
+    # Registered before photos had owners' prefixes: readers use the stored key and owner as they are.
+    backend.client.put_item(TableName=TABLES[Table.PHOTOS], Item={
+        "gallery": {"S": GALLERY}, "photoKey": {"S": f"{EPOCH}-old"}, "photoId": {"S": "old"},
+        "key": {"S": "public/old"}, "owner": {"S": IDENTITY}, "createdAt": {"N": str(EPOCH)},
+        "size": {"N": "3"}, "contentType": {"S": "image/png"}})
+    status, page = backend.call(route(PHOTOS_ROUTES, "GET", "/photos"), query={})
+    assert status == 200 and page["photos"][0]["key"] == "public/old" and page["photos"][0]["owner"] == IDENTITY
 
 
 def test_state_of_an_unknown_app_is_404_and_of_the_app_its_state(backend: Backend) -> None:
@@ -678,19 +856,3 @@ def test_state_of_an_unknown_app_is_404_and_of_the_app_its_state(backend: Backen
     assert backend.call(route(ROUTING_ROUTES, "PUT", "/state/{appId}"), body={"state": "fenced"},
                         path={"appId": "nope"})[0] == 409
 
-
-def test_photos_page_newest_first_and_the_cursor_reaches_the_rest(backend: Backend) -> None:
-    post = route(PHOTOS_ROUTES, "POST", "/photos")
-    for n in range(5):
-        status, _ = backend.call(post, body={"photoId": f"id{n}", "size": 10 + n, "contentType": "image/png"},
-                                 context={"requestId": f"{n:08d}-0000-4000-8000-000000000000",
-                                          "requestTimeEpoch": EPOCH + n})
-        assert status == 200
-    get = route(PHOTOS_ROUTES, "GET", "/photos")
-    status, first = backend.call(get, query={"limit": "3"})
-    assert status == 200 and [p["photoId"] for p in first["photos"]] == ["id4", "id3", "id2"]
-    assert first["photos"][0] == {"photoId": "id4", "key": "public/id4", "owner": IDENTITY, "createdAt": EPOCH + 4,
-                                  "size": 14, "contentType": "image/png"}
-    status, rest = backend.call(get, query={"limit": "3", "cursor": first["next"]})
-    assert status == 200 and [p["photoId"] for p in rest["photos"]] == ["id1", "id0"]
-    assert rest["next"] is None

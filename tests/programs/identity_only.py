@@ -1,6 +1,7 @@
 """Test program: Identity and OperatorAccess with known ARNs, independent of the API component.
 
-Config: multi-region-app:testInvokeArns / testOperatorInvokeArns (JSON lists of execute-api ARNs).
+Config: multi-region-app:testInvokeArns / testOperatorInvokeArns / testOwnerInvokeArns (JSON lists of
+execute-api ARNs).
 """
 
 import json
@@ -29,6 +30,7 @@ for region in regions:
             region=region,
             bucket_arns=BUCKET_ARNS,
             invoke_arns=json.loads(config.require("testInvokeArns")),
+            owner_invoke_arns=json.loads(config.get("testOwnerInvokeArns") or "[]"),
             retain_data=settings.retain_data,
         ),
     )
@@ -37,8 +39,9 @@ OperatorAccess(
     OperatorAccessArgs(
         prefix=settings.prefix,
         region=regions.primary,
-        account_id="123456789012",
         invoke_arns=json.loads(config.require("testOperatorInvokeArns")),
         app_config_table_arns=TABLE_ARNS,
+        trusted_principals=settings.operator_principals,
+        require_mfa=settings.operator_require_mfa,
     ),
 )

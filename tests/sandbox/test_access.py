@@ -174,12 +174,12 @@ def test_a_conditional_bucket_policy_deny_forces_if_none_match_and_its_refusal_w
     assert admin.get_object(Bucket=bucket, Key="k")["Body"].read() == b"first"
 
 
-def test_the_programs_tls_only_bucket_policy_lets_the_sandbox_https_stand_in_through(
+def test_the_programs_photo_bucket_policy_lets_the_sandbox_https_stand_in_through(
     local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
 ) -> None:
-    from components.object_store import tls_only_policy
+    from components.object_store import photo_bucket_policy
 
-    aws_client("s3", PRIMARY).put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(f"arn:aws:s3:::{bucket}"))
+    aws_client("s3", PRIMARY).put_bucket_policy(Bucket=bucket, Policy=photo_bucket_policy(f"arn:aws:s3:::{bucket}"))
     grant({"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": f"arn:aws:s3:::{bucket}/*"})
     s3 = client(local_cloud, "s3", config=S3V4)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")  # aws:SecureTransport is true in the sandbox

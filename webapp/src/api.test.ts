@@ -35,20 +35,35 @@ describe('PhotosClient', () => {
     expect(verified.service).toBe('execute-api');
   });
 
-  it('POST /photos sends exactly photoId, size and contentType, signed with the body', async () => {
-    const { fetch, calls } = scriptedFetch(() => jsonResponse(200, { owner: 'us-east-1:me', createdAt: 1700000000001 }));
+  it('POST /users/<owner>/photos registers as the owner: exactly photoId, size and contentType, signed', async () => {
+    const { fetch, calls } = scriptedFetch(() => jsonResponse(200, { owner: 'alice', createdAt: 1700000000001 }));
     const client = new PhotosClient(config.primary, deps(fetch));
-    const saved = await client.createPhoto({ photoId: 'abc_DEF-123', size: 2048, contentType: 'image/jpeg' });
-    expect(saved).toEqual({ owner: 'us-east-1:me', createdAt: 1700000000001 });
+    const saved = await client.createPhoto('alice', { photoId: 'abc_DEF-123', size: 2048, contentType: 'image/jpeg' });
+    expect(saved).toEqual({ owner: 'alice', createdAt: 1700000000001 });
     const call = calls[0]!;
     expect(call.method).toBe('POST');
-    expect(call.url).toBe('https://y.execute-api.us-east-1.amazonaws.com/prod/photos');
+    expect(call.url).toBe('https://y.execute-api.us-east-1.amazonaws.com/prod/users/alice/photos');
     expect(call.json).toEqual({ photoId: 'abc_DEF-123', size: 2048, contentType: 'image/jpeg' });
     expect(call.headers['content-type']).toBe('application/json');
     expect(verifySignedRequest({ method: 'POST', url: call.url, headers: call.headers, body: call.body, secretAccessKey: CREDS.secretAccessKey }).ok).toBe(true);
   });
 
-  it('comments: GET oldest first as given, POST {message}', async () => {
+  it('a registration answer without an owner (response template without path parameters) keeps the caller as owner', async () => {
+    const { fetch } = scriptedFetch(() => jsonResponse(200, { owner: null, createdAt: 5 }));
+    const saved = await new PhotosClient(config.primary, deps(fetch)).createPhoto('alice', { photoId: 'p', size: 1, contentType: 'image/png' });
+    expect(saved).toEqual({ owner: 'alice', createdAt: 5 });
+  });
+
+  it('409 PHOTO_EXISTS is told apart from READ_ONLY', async () => {
+    const taken = scriptedFetch(() => jsonResponse(409, { code: 'PHOTO_EXISTS', message: 'This photo id is already registered' }));
+    const error = await new PhotosClient(config.primary, deps(taken.fetch))
+      .createPhoto('alice', { photoId: 'p', size: 1, contentType: 'image/png' })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect([error.isPhotoExists, error.isReadOnly]).toEqual([true, false]);
+  });
+
+  it('comments: GET oldest first as given, POST {message} to /users/<owner>/comments/<photoId>', async () => {
     const { fetch, calls } = scriptedFetch((call) =>
       call.method === 'GET'
         ? jsonResponse(200, {
@@ -57,13 +72,14 @@ describe('PhotosClient', () => {
               { commentId: 'c2', photoId: 'p', user: 'u2', message: 'second', createdAt: 2 },
             ],
           })
-        : jsonResponse(200, { commentId: 'c3', photoId: 'p', user: 'us-east-1:me', createdAt: 3 }),
+        : jsonResponse(200, { commentId: 'c3', photoId: 'p', user: 'alice', createdAt: 3 }),
     );
     const client = new PhotosClient(config.primary, deps(fetch));
     expect((await client.listComments('p')).map((c) => c.message)).toEqual(['first', 'second']);
-    const posted = await client.postComment('p', 'third "quoted" </script>');
-    expect(posted).toEqual({ commentId: 'c3', photoId: 'p', user: 'us-east-1:me', message: 'third "quoted" </script>', createdAt: 3 });
-    expect(calls[1]!.url).toBe('https://y.execute-api.us-east-1.amazonaws.com/prod/comments/p');
+    expect(calls[0]!.url).toBe('https://y.execute-api.us-east-1.amazonaws.com/prod/comments/p');
+    const posted = await client.postComment('alice', 'p', 'third "quoted" </script>');
+    expect(posted).toEqual({ commentId: 'c3', photoId: 'p', user: 'alice', message: 'third "quoted" </script>', createdAt: 3 });
+    expect(calls[1]!.url).toBe('https://y.execute-api.us-east-1.amazonaws.com/prod/users/alice/comments/p');
     expect(calls[1]!.json).toEqual({ message: 'third "quoted" </script>' });
   });
 
@@ -71,14 +87,14 @@ describe('PhotosClient', () => {
     const readOnly = scriptedFetch(() =>
       jsonResponse(409, { code: 'READ_ONLY', message: 'The application is read-only in this region right now (state check failed); try again in a few moments.' }),
     );
-    const error = await new PhotosClient(config.primary, deps(readOnly.fetch)).postComment('p', 'hi').catch((e) => e);
+    const error = await new PhotosClient(config.primary, deps(readOnly.fetch)).postComment('alice', 'p', 'hi').catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(409);
     expect(error.isReadOnly).toBe(true);
     expect(error.message).toBe('The application is read-only in this region right now (state check failed); try again in a few moments.');
 
     const bad = scriptedFetch(() => jsonResponse(400, { code: 'BAD_REQUEST_BODY', message: 'Invalid request body: [string "" is too short]' }));
-    const badError = await new PhotosClient(config.primary, deps(bad.fetch)).postComment('p', 'x').catch((e) => e);
+    const badError = await new PhotosClient(config.primary, deps(bad.fetch)).postComment('alice', 'p', 'x').catch((e) => e);
     expect(badError).toMatchObject({ status: 400, code: 'BAD_REQUEST_BODY', message: 'Invalid request body: [string "" is too short]' });
   });
 
@@ -159,10 +175,13 @@ describe('stateFetcher', () => {
 
 describe('parsing and validation', () => {
   it('parsePhotoPage tolerates missing fields and nulls', () => {
-    expect(parsePhotoPage({ photos: [{ photoId: 'a', owner: 'o', createdAt: null, size: null, contentType: 'image/gif' }, { nope: 1 }], next: null })).toEqual({
-      photos: [{ photoId: 'a', key: 'public/a', owner: 'o', createdAt: null, size: null, contentType: 'image/gif' }],
+    expect(parsePhotoPage({ photos: [{ photoId: 'a', owner: 'us-east-1:o', createdAt: null, size: null, contentType: 'image/gif' }, { nope: 1 }], next: null })).toEqual({
+      photos: [{ photoId: 'a', key: 'public/a', owner: 'us-east-1:o', createdAt: null, size: null, contentType: 'image/gif' }],
       next: null,
     });
+    // The stored key wins, old form or new; without one, the owner's form decides.
+    const page = parsePhotoPage({ photos: [{ photoId: 'b', owner: 'alice' }, { photoId: 'c', owner: 'us-east-1:o', key: 'public/c' }] });
+    expect(page.photos.map((p) => p.key)).toEqual(['public/alice/b', 'public/c']);
     expect(parsePhotoPage(null)).toEqual({ photos: [], next: null });
     expect(parseComments({})).toEqual([]);
   });

@@ -1,6 +1,7 @@
 // The photos API and the routing API, every call SigV4-signed (AWS_IAM) for the API's own region.
 
 import type { RegionConfig, Role, UiConfig } from './config';
+import { guessPhotoKey, routePath } from './routes';
 import type { FetchState } from './routing';
 import { signRequest, type AwsCredentials } from './sigv4';
 
@@ -47,6 +48,11 @@ export class ApiError extends Error {
 
   get isReadOnly(): boolean {
     return this.status === 409 && this.code === 'READ_ONLY';
+  }
+
+  /** The photo id is registered already (by anyone): upload under a new id. */
+  get isPhotoExists(): boolean {
+    return this.status === 409 && this.code === 'PHOTO_EXISTS';
   }
 }
 
@@ -179,7 +185,8 @@ export function parsePhotoPage(body: unknown): PhotoPage {
       .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null && typeof p.photoId === 'string')
       .map((p) => ({
         photoId: p.photoId as string,
-        key: asString(p.key) || `public/${p.photoId as string}`,
+        // The stored key as it is (old records: public/<photoId>, owner an identity id); guessed only if absent.
+        key: asString(p.key) || guessPhotoKey(asString(p.owner), p.photoId as string),
         owner: asString(p.owner),
         createdAt: asNumber(p.createdAt),
         size: asNumber(p.size),
@@ -219,7 +226,7 @@ export class PhotosClient {
 
   async listPhotos(cursor?: string | null, limit = PAGE_SIZE, signal?: AbortSignal): Promise<PhotoPage> {
     const body = await signedJson<unknown>(this.deps, {
-      url: this.url('/photos', { limit: String(limit), cursor: cursor ?? undefined }),
+      url: this.url(routePath('listPhotos'), { limit: String(limit), cursor: cursor ?? undefined }),
       method: 'GET',
       region: this.region.region,
       ...(signal ? { signal } : {}),
@@ -227,19 +234,23 @@ export class PhotosClient {
     return parsePhotoPage(body);
   }
 
-  async createPhoto(photo: { photoId: string; size: number; contentType: string }): Promise<{ owner: string; createdAt: number | null }> {
+  /** Register an uploaded photo as `owner` (the caller's username: IAM lets them use only their own). */
+  async createPhoto(
+    owner: string,
+    photo: { photoId: string; size: number; contentType: string },
+  ): Promise<{ owner: string; createdAt: number | null }> {
     const body = await signedJson<Record<string, unknown>>(this.deps, {
-      url: this.url('/photos'),
+      url: this.url(routePath('registerPhoto', { owner })),
       method: 'POST',
       region: this.region.region,
       body: photo,
     });
-    return { owner: asString(body?.owner), createdAt: asNumber(body?.createdAt) };
+    return { owner: asString(body?.owner) || owner, createdAt: asNumber(body?.createdAt) };
   }
 
   async listComments(photoId: string, signal?: AbortSignal): Promise<Comment[]> {
     const body = await signedJson<unknown>(this.deps, {
-      url: this.url(`/comments/${encodeURIComponent(photoId)}`),
+      url: this.url(routePath('listComments', { photoId })),
       method: 'GET',
       region: this.region.region,
       ...(signal ? { signal } : {}),
@@ -247,9 +258,10 @@ export class PhotosClient {
     return parseComments(body);
   }
 
-  async postComment(photoId: string, message: string): Promise<Comment> {
+  /** Comment as `owner` (the caller's username, the author in both regions). */
+  async postComment(owner: string, photoId: string, message: string): Promise<Comment> {
     const body = await signedJson<Record<string, unknown>>(this.deps, {
-      url: this.url(`/comments/${encodeURIComponent(photoId)}`),
+      url: this.url(routePath('postComment', { owner, photoId })),
       method: 'POST',
       region: this.region.region,
       body: { message },
@@ -257,7 +269,7 @@ export class PhotosClient {
     return {
       commentId: asString(body?.commentId),
       photoId: asString(body?.photoId) || photoId,
-      user: asString(body?.user),
+      user: asString(body?.user) || owner,
       message,
       createdAt: asNumber(body?.createdAt),
     };

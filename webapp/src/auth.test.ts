@@ -5,13 +5,14 @@ import {
   SignInError,
   completeNewPassword,
   loadSession,
+  ownerFromIdToken,
   saveSession,
   signIn,
   type KeyValueStore,
   type Session,
 } from './auth';
 import { CognitoError, RegionUnreachableError, describeAuthError, getCredentials, initiatePasswordAuth } from './cognito';
-import { hang, jsonResponse, scriptedFetch, testConfig, type RecordedCall } from './testing/fakes';
+import { fakeIdToken, hang, jsonResponse, scriptedFetch, testConfig, type RecordedCall } from './testing/fakes';
 
 const config = testConfig();
 const sandbox = testConfig(true);
@@ -27,6 +28,7 @@ function cognito(options: {
   password?: string;
   newPasswordRequired?: boolean;
   expiration?: number | string;
+  username?: string;
 } = {}) {
   const password = options.password ?? 'Correct-horse-1';
   return scriptedFetch((call, signal) => {
@@ -41,7 +43,7 @@ function cognito(options: {
           if (body.AuthParameters.REFRESH_TOKEN !== `refresh-${region}`) {
             return jsonResponse(400, { __type: 'NotAuthorizedException', message: 'Invalid Refresh Token' });
           }
-          return jsonResponse(200, { AuthenticationResult: { IdToken: `id2-${region}`, AccessToken: 'a2', ExpiresIn: 3600 } });
+          return jsonResponse(200, { AuthenticationResult: { IdToken: fakeIdToken(`id2-${region}`), AccessToken: 'a2', ExpiresIn: 3600 } });
         }
         if (body.AuthParameters.PASSWORD !== password) {
           return jsonResponse(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' });
@@ -50,14 +52,14 @@ function cognito(options: {
           return jsonResponse(200, { ChallengeName: 'NEW_PASSWORD_REQUIRED', ChallengeParameters: { USER_ID_FOR_SRP: 'alice' }, Session: 'sess-1' });
         }
         return jsonResponse(200, {
-          AuthenticationResult: { IdToken: `id-${region}`, AccessToken: 'a', RefreshToken: `refresh-${region}`, ExpiresIn: 3600 },
+          AuthenticationResult: { IdToken: fakeIdToken(`id-${region}`, options.username), AccessToken: 'a', RefreshToken: `refresh-${region}`, ExpiresIn: 3600 },
         });
       case 'AWSCognitoIdentityProviderService.RespondToAuthChallenge':
         if (body.Session !== 'sess-1') return jsonResponse(400, { __type: 'NotAuthorizedException', message: 'Invalid session' });
         if (String(body.ChallengeResponses.NEW_PASSWORD).length < 8) {
           return jsonResponse(400, { __type: 'InvalidPasswordException', message: 'Password does not conform to policy: too short' });
         }
-        return jsonResponse(200, { AuthenticationResult: { IdToken: `id-${region}`, AccessToken: 'a', RefreshToken: `refresh-${region}`, ExpiresIn: 3600 } });
+        return jsonResponse(200, { AuthenticationResult: { IdToken: fakeIdToken(`id-${region}`, options.username), AccessToken: 'a', RefreshToken: `refresh-${region}`, ExpiresIn: 3600 } });
       case 'AWSCognitoIdentityService.GetId':
         return jsonResponse(200, { IdentityId: `${region}:identity-uuid` });
       case 'AWSCognitoIdentityService.GetCredentialsForIdentity':
@@ -149,13 +151,14 @@ describe('signIn', () => {
     ]);
     expect(calls[1]!.json).toEqual({
       IdentityPoolId: 'us-east-1:11111111-1111-1111-1111-111111111111',
-      Logins: { 'cognito-idp.us-east-1.amazonaws.com/us-east-1_abc': 'id-us-east-1' },
+      Logins: { 'cognito-idp.us-east-1.amazonaws.com/us-east-1_abc': fakeIdToken('id-us-east-1') },
     });
     expect(outcome.session).toMatchObject({
       role: 'primary',
       region: 'us-east-1',
       username: 'alice',
       identityId: 'us-east-1:identity-uuid',
+      owner: 'alice',
       refreshToken: 'refresh-us-east-1',
       credentials: { accessKeyId: 'AKID-us-east-1', expiration: 1_900_000_000_000 },
     });
@@ -178,7 +181,28 @@ describe('signIn', () => {
     expect(outcome.session.role).toBe('secondary');
     expect(outcome.session.region).toBe('ap-northeast-1');
     expect(calls[1]!.json).toMatchObject({ ClientId: 'client-b' });
-    expect(calls[2]!.json).toMatchObject({ Logins: { 'cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_def': 'id-ap-northeast-1' } });
+    expect(calls[2]!.json).toMatchObject({ Logins: { 'cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_def': fakeIdToken('id-ap-northeast-1') } });
+  });
+
+  it('the owner is the id token\'s cognito:username: the same person is the same owner in either region', async () => {
+    const primary = await signIn(config, 'Alice', 'Correct-horse-1', { fetchFn: cognito().fetch });
+    const secondary = await signIn(config, 'alice', 'Correct-horse-1', { fetchFn: cognito({ down: ['us-east-1'] }).fetch });
+    if (primary.kind !== 'signedIn' || secondary.kind !== 'signedIn') throw new Error();
+    // Another identity id per region (one per identity pool), one owner: what the user typed does not matter.
+    expect([primary.session.identityId, secondary.session.identityId]).toEqual(['us-east-1:identity-uuid', 'ap-northeast-1:identity-uuid']);
+    expect([primary.session.owner, secondary.session.owner]).toEqual(['alice', 'alice']);
+  });
+
+  it('a user name that cannot be an owner value stops the sign-in with a clear message', async () => {
+    for (const username of ['alice/x', 'Alice']) {
+      const error = await signIn(config, username, 'Correct-horse-1', { fetchFn: cognito({ username }).fetch }).catch((e) => e);
+      expect(error).toBeInstanceOf(SignInError);
+      expect(error.message).toBe(`The user name "${username}" cannot own photos (lower-case letters, digits, ".", "_" and "-" only); ask an operator`);
+    }
+  });
+
+  it('an id token without cognito:username is refused', () => {
+    expect(() => ownerFromIdToken('not-a-jwt')).toThrow('The sign-in answer has no user name (cognito:username); sign in again');
   });
 
   it('primary timing out -> the secondary pool', async () => {
@@ -228,7 +252,8 @@ function session(overrides: Partial<Session> = {}): Session {
     clientId: 'client-a',
     username: 'alice',
     identityId: 'us-east-1:identity-uuid',
-    idToken: 'id-us-east-1',
+    owner: 'alice',
+    idToken: fakeIdToken('id-us-east-1'),
     refreshToken: 'refresh-us-east-1',
     tokenExpiresAt: 1_000_000 + 3600_000,
     credentials: { accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 't', expiration: 1_000_000 + 3600_000 },
@@ -244,6 +269,13 @@ describe('session persistence (sessionStorage)', () => {
     const other = testConfig();
     other.primary.userPoolClientId = 'another-client';
     expect(loadSession(store, other, 1_000_000)).toBeNull();
+  });
+
+  it('a session stored before sessions carried their owner is dropped: sign in again', () => {
+    const store = memoryStore();
+    const { owner: _owner, ...old } = session();
+    store.setItem(SESSION_KEY, JSON.stringify(old));
+    expect(loadSession(store, config, 1_000_000)).toBeNull();
   });
 
   it('ignores garbage and expired sessions without a refresh token', () => {
@@ -297,9 +329,9 @@ describe('SessionManager: renewal before expiry', () => {
       'AWSCognitoIdentityService.GetCredentialsForIdentity',
     ]);
     expect(calls[0]!.json).toEqual({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: 'client-a', AuthParameters: { REFRESH_TOKEN: 'refresh-us-east-1' } });
-    expect(calls[1]!.json).toMatchObject({ IdentityId: 'us-east-1:identity-uuid', Logins: { 'cognito-idp.us-east-1.amazonaws.com/us-east-1_abc': 'id2-us-east-1' } });
+    expect(calls[1]!.json).toMatchObject({ IdentityId: 'us-east-1:identity-uuid', Logins: { 'cognito-idp.us-east-1.amazonaws.com/us-east-1_abc': fakeIdToken('id2-us-east-1') } });
     const saved = JSON.parse(store.data.get(SESSION_KEY)!);
-    expect(saved.idToken).toBe('id2-us-east-1');
+    expect(saved.idToken).toBe(fakeIdToken('id2-us-east-1'));
     expect(saved.refreshToken).toBe('refresh-us-east-1');
   });
 

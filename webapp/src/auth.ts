@@ -14,6 +14,7 @@ import {
   type CallOptions,
 } from './cognito';
 import { ROLES, type Role, type UiConfig } from './config';
+import { USERNAME_PATTERN } from './routes';
 import type { AwsCredentials } from './sigv4';
 
 /** Renew credentials / tokens this long before they expire. */
@@ -27,8 +28,13 @@ export interface Session {
   /** The user pool client the session belongs to (a new uiConfig invalidates old sessions). */
   clientId: string;
   username: string;
-  /** The caller's Cognito identity id: the owner/author the server records. */
+  /** The caller's identity id in this region's identity pool (another one in the other region). */
   identityId: string;
+  /**
+   * The author the server records: the user-pool username (`cognito:username` of the id token), the same
+   * in both regions, so "by you" holds whichever region the user signed in through.
+   */
+  owner: string;
   idToken: string;
   refreshToken?: string;
   /** Epoch ms. */
@@ -60,6 +66,33 @@ export interface AuthDeps extends CallOptions {
   now?: () => number;
 }
 
+/** The claims of a JWT (not verified: Cognito just issued it over TLS, and the server never trusts it). */
+function jwtClaims(token: string): Record<string, unknown> {
+  const payload = token.split('.')[1] ?? '';
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=');
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The owner value of an id token: its `cognito:username`, if it is one the app can use as an owner. */
+export function ownerFromIdToken(idToken: string): string {
+  const username = jwtClaims(idToken)['cognito:username'];
+  if (typeof username !== 'string' || !username) {
+    throw new SignInError('The sign-in answer has no user name (cognito:username); sign in again');
+  }
+  if (!USERNAME_PATTERN.test(username)) {
+    throw new SignInError(
+      `The user name "${username}" cannot own photos (lower-case letters, digits, ".", "_" and "-" only); ask an operator`,
+    );
+  }
+  return username;
+}
+
 function unreachableNotice(error: RegionUnreachableError): string {
   return `Region ${error.region} cannot be reached`;
 }
@@ -72,6 +105,7 @@ async function sessionFrom(
   deps: AuthDeps,
 ): Promise<Session> {
   const region = config[role];
+  const owner = ownerFromIdToken(tokens.idToken);
   const identityId = await getIdentityId(region, tokens.idToken, deps);
   const credentials = await getCredentials(region, identityId, tokens.idToken, deps);
   const session: Session = {
@@ -80,6 +114,7 @@ async function sessionFrom(
     clientId: region.userPoolClientId,
     username,
     identityId,
+    owner,
     idToken: tokens.idToken,
     tokenExpiresAt: tokens.expiresAt,
     credentials,
@@ -165,6 +200,7 @@ function isSession(value: unknown): value is Session {
     typeof s.clientId === 'string' &&
     typeof s.username === 'string' &&
     typeof s.identityId === 'string' &&
+    typeof s.owner === 'string' &&
     typeof s.idToken === 'string' &&
     typeof s.tokenExpiresAt === 'number' &&
     typeof c === 'object' &&

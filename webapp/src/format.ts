@@ -1,10 +1,17 @@
 // Small display helpers.
 
-/** "you" for the caller's own identity id, else a short stable form ("user 3f2a9c1b"). */
-export function authorLabel(identityId: string, me: string | null | undefined): string {
-  if (!identityId) return 'unknown';
-  if (me && identityId === me) return 'you';
-  const id = identityId.includes(':') ? identityId.slice(identityId.indexOf(':') + 1) : identityId;
+import { USERNAME_PATTERN } from './routes';
+
+/**
+ * "you" for the caller's own owner value (their username), the username of anyone else, and for
+ * records written before owners were usernames (a region's identity id) a short stable form
+ * ("user 3f2a9c1b").
+ */
+export function authorLabel(owner: string, me: string | null | undefined): string {
+  if (!owner) return 'unknown';
+  if (me && owner === me) return 'you';
+  if (USERNAME_PATTERN.test(owner)) return owner;
+  const id = owner.includes(':') ? owner.slice(owner.indexOf(':') + 1) : owner;
   const compact = id.replace(/[^A-Za-z0-9]/g, '');
   return `user ${compact.slice(0, 8) || id.slice(0, 8)}`;
 }

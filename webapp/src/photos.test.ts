@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, cognitoIdentityUrl, cognitoIdpUrl, loadUiConfig, loginProvider, objectUrl, parseUiConfig } from './config';
 import { authorLabel, sizeLabel, timeLabel } from './format';
-import { MAX_PHOTO_BYTES, PHOTO_ID_PATTERN, fileProblem, imageUrl, newPhotoId, photoKey, uploadObject, type XhrLike } from './photos';
+import { ApiError } from './api';
+import {
+  MAX_PHOTO_BYTES,
+  PHOTO_ID_PATTERN,
+  PhotoIdTakenError,
+  UploadError,
+  fileProblem,
+  imageUrl,
+  newPhotoId,
+  photoKey,
+  publishPhoto,
+  uploadObject,
+  type PublishSteps,
+  type XhrLike,
+} from './photos';
 import { CREDS, jsonResponse, scriptedFetch, testConfig, verifyPresignedUrl, verifySignedRequest } from './testing/fakes';
 import { retryDelayMs } from './ui/SmartImage';
 
@@ -22,8 +36,8 @@ describe('photo ids', () => {
     expect(newPhotoId((bytes) => bytes.fill(62))).toBe('-'.repeat(22));
   });
 
-  it('the object key is public/<photoId>', () => {
-    expect(photoKey('abc')).toBe('public/abc');
+  it('the object key is public/<owner>/<photoId>: the owner\'s own prefix', () => {
+    expect(photoKey('alice', 'abc')).toBe('public/alice/abc');
   });
 });
 
@@ -71,14 +85,14 @@ class FakeXhr implements XhrLike {
 }
 
 describe('uploadObject (S3 PutObject over XMLHttpRequest)', () => {
-  it('PUTs to public/<id> of the region bucket, signed, with progress', async () => {
+  it('PUTs to the key in the region bucket, create-only (If-None-Match: *, signed), with progress', async () => {
     const xhr = new FakeXhr();
     const progress: number[] = [];
     const body = { type: 'image/png', size: 2000 };
     const pending = uploadObject({
       credentials: CREDS,
       region: testConfig().secondary,
-      key: 'public/AbC',
+      key: 'public/alice/AbC',
       body,
       contentType: 'image/png',
       onProgress: (f) => progress.push(f),
@@ -86,15 +100,17 @@ describe('uploadObject (S3 PutObject over XMLHttpRequest)', () => {
     });
     await new Promise((r) => setImmediate(r));
     expect(xhr.method).toBe('PUT');
-    expect(xhr.url).toBe('https://bucket-b.s3.ap-northeast-1.amazonaws.com/public/AbC');
+    expect(xhr.url).toBe('https://bucket-b.s3.ap-northeast-1.amazonaws.com/public/alice/AbC');
     expect(xhr.body).toBe(body);
     expect(xhr.headers['content-type']).toBe('image/png');
+    expect(xhr.headers['if-none-match']).toBe('*');
     expect(xhr.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
     expect(xhr.headers.host).toBeUndefined();
     const verified = verifySignedRequest({ method: 'PUT', url: xhr.url, headers: xhr.headers, secretAccessKey: CREDS.secretAccessKey });
     expect(verified.ok).toBe(true);
     expect(verified.region).toBe('ap-northeast-1');
     expect(verified.signedHeaders).toContain('content-type');
+    expect(verified.signedHeaders).toContain('if-none-match');
     xhr.upload.onprogress!({ loaded: 500, total: 2000, lengthComputable: true });
     xhr.status = 200;
     xhr.onload!();
@@ -134,6 +150,102 @@ describe('uploadObject (S3 PutObject over XMLHttpRequest)', () => {
     await new Promise((r) => setImmediate(r));
     xhr2.onerror!();
     await expect(pending2).rejects.toThrow('Region us-east-1 cannot be reached: the upload failed');
+  });
+
+  it('an existing key is 412: UploadError.isTaken, never an overwrite', async () => {
+    const xhr = new FakeXhr();
+    const pending = uploadObject({ credentials: CREDS, region: testConfig().primary, key: 'public/alice/x', body: { type: 'image/png', size: 1 }, contentType: 'image/png', xhrFactory: () => xhr });
+    await new Promise((r) => setImmediate(r));
+    xhr.status = 412;
+    xhr.responseText = '<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+    xhr.onload!();
+    const error = await pending.catch((e) => e);
+    expect(error).toBeInstanceOf(UploadError);
+    expect(error.isTaken).toBe(true);
+    expect(error.message).toBe('A photo is stored under this id already; photos are never overwritten');
+  });
+});
+
+describe('publishPhoto: upload under the owner, then register; a taken id gets one new id', () => {
+  function steps(script: { upload?: (key: string) => void; register?: (photoId: string) => void } = {}) {
+    const log: string[] = [];
+    let n = 0;
+    const s: PublishSteps = {
+      newId: () => `id${++n}`,
+      upload: async (key) => {
+        log.push(`upload ${key}`);
+        script.upload?.(key);
+      },
+      register: async (photoId) => {
+        log.push(`register ${photoId}`);
+        script.register?.(photoId);
+        return { owner: 'alice', createdAt: 7 };
+      },
+      onUploaded: () => log.push('uploaded'),
+    };
+    return { steps: s, log };
+  }
+
+  it('uploads to public/<owner>/<id> then registers that id', async () => {
+    const { steps: s, log } = steps();
+    expect(await publishPhoto('alice', s)).toEqual({ photoId: 'id1', key: 'public/alice/id1', owner: 'alice', createdAt: 7 });
+    expect(log).toEqual(['upload public/alice/id1', 'uploaded', 'register id1']);
+  });
+
+  it('412 on upload: a new id, once', async () => {
+    const { steps: s, log } = steps({
+      upload: (key) => {
+        if (key.endsWith('id1')) throw new UploadError('taken', 412);
+      },
+    });
+    expect((await publishPhoto('alice', s)).photoId).toBe('id2');
+    expect(log).toEqual(['upload public/alice/id1', 'upload public/alice/id2', 'uploaded', 'register id2']);
+  });
+
+  it('409 PHOTO_EXISTS on registration: a new id, uploaded and registered again, once', async () => {
+    const { steps: s, log } = steps({
+      register: (photoId) => {
+        if (photoId === 'id1') throw new ApiError(409, 'PHOTO_EXISTS', 'This photo id is already registered');
+      },
+    });
+    expect((await publishPhoto('alice', s)).key).toBe('public/alice/id2');
+    expect(log).toEqual(['upload public/alice/id1', 'uploaded', 'register id1', 'upload public/alice/id2', 'uploaded', 'register id2']);
+  });
+
+  it('taken twice: a clear message, and no third try', async () => {
+    const { steps: s, log } = steps({
+      register: () => {
+        throw new ApiError(409, 'PHOTO_EXISTS', 'taken');
+      },
+    });
+    const error = await publishPhoto('alice', s).catch((e) => e);
+    expect(error).toBeInstanceOf(PhotoIdTakenError);
+    expect(error.message).toBe('The photo id was registered by someone else meanwhile; the photo was not saved. Try again.');
+    expect(log.filter((l) => l.startsWith('register'))).toHaveLength(2);
+    const uploads = steps({
+      upload: () => {
+        throw new UploadError('taken', 412);
+      },
+    });
+    await expect(publishPhoto('alice', uploads.steps)).rejects.toThrow('Every photo id tried was taken already; nothing was uploaded. Try again.');
+    expect(uploads.log).toHaveLength(2);
+  });
+
+  it('other errors (fenced, network, refused) are not retried', async () => {
+    const readOnly = steps({
+      register: () => {
+        throw new ApiError(409, 'READ_ONLY', 'read-only');
+      },
+    });
+    await expect(publishPhoto('alice', readOnly.steps)).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect(readOnly.log).toEqual(['upload public/alice/id1', 'uploaded', 'register id1']);
+    const denied = steps({
+      upload: () => {
+        throw new UploadError('refused', 403);
+      },
+    });
+    await expect(publishPhoto('alice', denied.steps)).rejects.toThrow('refused');
+    expect(denied.log).toEqual(['upload public/alice/id1']);
   });
 });
 
@@ -199,10 +311,12 @@ describe('uiConfig.json', () => {
 });
 
 describe('format', () => {
-  it('authors: "you" for me, else a short id', () => {
-    expect(authorLabel('us-east-1:3f2a9c1b-1111-2222-3333-444444444444', 'us-east-1:3f2a9c1b-1111-2222-3333-444444444444')).toBe('you');
-    expect(authorLabel('us-east-1:3f2a9c1b-1111-2222-3333-444444444444', 'someone-else')).toBe('user 3f2a9c1b');
-    expect(authorLabel('', 'me')).toBe('unknown');
+  it('authors: "you" for my owner value, a username as it is, an old identity id as a short id', () => {
+    expect(authorLabel('alice', 'alice')).toBe('you');
+    expect(authorLabel('bob.smith', 'alice')).toBe('bob.smith');
+    // Written before owners were usernames: one identity id per region, shown short, never "you".
+    expect(authorLabel('us-east-1:3f2a9c1b-1111-2222-3333-444444444444', 'alice')).toBe('user 3f2a9c1b');
+    expect(authorLabel('', 'alice')).toBe('unknown');
   });
 
   it('times and sizes', () => {

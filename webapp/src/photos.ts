@@ -1,12 +1,15 @@
-// Photo ids, file checks, the signed S3 upload (XMLHttpRequest, for progress) and image URLs.
+// Photo ids, file checks, the signed create-only S3 upload (XMLHttpRequest, for progress), publishing
+// (upload, then register; a taken id gets a new one once) and image URLs.
 
+import { ApiError } from './api';
 import { objectUrl, type RegionConfig } from './config';
+import { MAX_PHOTO_BYTES, photoKey } from './routes';
 import { presignUrl, signRequest, type AwsCredentials } from './sigv4';
 
-export const MAX_PHOTO_BYTES = 10 * 1024 * 1024; // 10485760, the API's limit
-export const PHOTO_PREFIX = 'public/';
-export const PHOTO_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export { MAX_PHOTO_BYTES, PHOTO_ID_PATTERN, photoKey } from './routes';
 export const IMAGE_URL_TTL_SECONDS = 900;
+/** S3's answer to a create-only write (If-None-Match: *) of a key that exists. */
+export const PRECONDITION_FAILED = 412;
 
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -16,10 +19,6 @@ export function newPhotoId(random: (bytes: Uint8Array) => Uint8Array = (b) => cr
   let id = '';
   for (const byte of bytes) id += URL_SAFE[byte & 63];
   return id;
-}
-
-export function photoKey(photoId: string): string {
-  return `${PHOTO_PREFIX}${photoId}`;
 }
 
 export interface FileLike {
@@ -51,6 +50,11 @@ export class UploadError extends Error {
     readonly status: number,
   ) {
     super(message);
+  }
+
+  /** An object exists at that key already: photos are never overwritten. */
+  get isTaken(): boolean {
+    return this.status === PRECONDITION_FAILED;
   }
 }
 
@@ -88,7 +92,11 @@ function s3Message(text: string): string {
   return [code, message].filter(Boolean).join(': ');
 }
 
-/** PutObject, SigV4-signed (UNSIGNED-PAYLOAD, Content-Type signed), reporting progress. */
+/**
+ * PutObject that only creates (If-None-Match: *, which the app users' role requires), SigV4-signed
+ * (UNSIGNED-PAYLOAD; Content-Type and If-None-Match signed), reporting progress. An existing key fails
+ * with UploadError 412 (`isTaken`).
+ */
 export async function uploadObject(options: UploadOptions): Promise<void> {
   const url = objectUrl(options.region, options.key);
   const signed = await signRequest(options.credentials, {
@@ -96,7 +104,7 @@ export async function uploadObject(options: UploadOptions): Promise<void> {
     method: 'PUT',
     region: options.region.region,
     service: 's3',
-    headers: { 'content-type': options.contentType },
+    headers: { 'content-type': options.contentType, 'if-none-match': '*' },
     unsignedPayload: true,
   });
   const xhr = (options.xhrFactory ?? (() => new XMLHttpRequest() as unknown as XhrLike))();
@@ -122,7 +130,9 @@ export async function uploadObject(options: UploadOptions): Promise<void> {
         return;
       }
       const detail = s3Message(xhr.responseText || '');
-      if (xhr.status >= 500 || xhr.status === 0) {
+      if (xhr.status === PRECONDITION_FAILED) {
+        done(new UploadError('A photo is stored under this id already; photos are never overwritten', xhr.status));
+      } else if (xhr.status >= 500 || xhr.status === 0) {
         done(new UploadError(`Region ${region} cannot store the photo right now (HTTP ${xhr.status}${detail ? `, ${detail}` : ''})`, xhr.status));
       } else {
         done(new UploadError(`The upload was refused (HTTP ${xhr.status}${detail ? `, ${detail}` : ''})`, xhr.status));
@@ -144,4 +154,60 @@ export function imageUrl(credentials: AwsCredentials, region: RegionConfig, key:
     expiresIn: IMAGE_URL_TTL_SECONDS,
     ...(date ? { date } : {}),
   });
+}
+
+export interface PublishSteps {
+  /** A fresh photo id. */
+  newId: () => string;
+  /** Create the object at `key` (uploadObject); throws UploadError. */
+  upload: (key: string) => Promise<void>;
+  /** Register `photoId` through the API as the owner; throws ApiError. */
+  register: (photoId: string) => Promise<{ owner: string; createdAt: number | null }>;
+  /** Called once the bytes are stored, before registering. */
+  onUploaded?: () => void;
+}
+
+export interface Published {
+  photoId: string;
+  key: string;
+  owner: string;
+  createdAt: number | null;
+}
+
+/** Neither the bytes nor the record could be stored under a fresh id: nothing was published. */
+export class PhotoIdTakenError extends Error {
+  override name = 'PhotoIdTakenError';
+}
+
+/**
+ * Upload under the owner's own prefix, then register. An id whose object exists (412) or whose
+ * registration exists (409 PHOTO_EXISTS) is never reused: a new id is tried, `attempts` times in all.
+ * Bytes left by a refused registration stay unregistered, invisible, and are swept by operators.
+ */
+export async function publishPhoto(owner: string, steps: PublishSteps, attempts = 2): Promise<Published> {
+  for (let attempt = 1; ; attempt++) {
+    const photoId = steps.newId();
+    const key = photoKey(owner, photoId);
+    const last = attempt >= attempts;
+    try {
+      await steps.upload(key);
+    } catch (error) {
+      if (error instanceof UploadError && error.isTaken && !last) continue;
+      if (error instanceof UploadError && error.isTaken) {
+        throw new PhotoIdTakenError('Every photo id tried was taken already; nothing was uploaded. Try again.');
+      }
+      throw error;
+    }
+    steps.onUploaded?.();
+    try {
+      const saved = await steps.register(photoId);
+      return { photoId, key, owner: saved.owner || owner, createdAt: saved.createdAt };
+    } catch (error) {
+      if (error instanceof ApiError && error.isPhotoExists && !last) continue;
+      if (error instanceof ApiError && error.isPhotoExists) {
+        throw new PhotoIdTakenError('The photo id was registered by someone else meanwhile; the photo was not saved. Try again.');
+      }
+      throw error;
+    }
+  }
 }

@@ -99,6 +99,12 @@ export function hang(signal: AbortSignal | undefined): Promise<Response> {
   });
 }
 
+/** An id token as Cognito shapes one (header.claims.signature, base64url); `tag` tells tokens apart. */
+export function fakeIdToken(tag: string, username = 'alice'): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', kid: 'k' })}.${part({ 'cognito:username': username, jti: tag, token_use: 'id' })}.c2ln`;
+}
+
 export const CREDS = {
   accessKeyId: 'ASIAEXAMPLEKEY123456',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',

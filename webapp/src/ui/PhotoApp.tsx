@@ -12,6 +12,7 @@ export interface Services {
   config: UiConfig;
   manager: SessionManager;
   router: RegionRouter;
+  /** The signed-in user's owner value (their username): the author of what they write, in both regions. */
   me: string;
   credentials: () => Promise<AwsCredentials>;
   client: (role: Role) => PhotosClient;
@@ -67,13 +68,13 @@ export function PhotoApp({ config, manager, session, router, status }: Props) {
       config,
       manager,
       router,
-      me: session.identityId,
+      me: session.owner,
       credentials: deps.credentials,
       client: (role) => clients[role],
       // Any API or network error may mean the routing changed: check the state again.
       reportError: () => router.reportError(),
     };
-  }, [config, manager, router, session.identityId]);
+  }, [config, manager, router, session.owner]);
 
   // ---- gallery, re-fetched whenever reads move to another region ----
   const [gallery, setGallery] = useState<GalleryState>(EMPTY);

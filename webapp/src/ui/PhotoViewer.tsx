@@ -2,7 +2,6 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { MAX_COMMENT_LENGTH, commentProblem, type Comment, type Photo } from '../api';
 import type { Role } from '../config';
 import { authorLabel, isoTime, sizeLabel, timeLabel } from '../format';
-import { photoKey } from '../photos';
 import { WriteRefusedError } from '../routing';
 import { errorMessage, type Services } from './PhotoApp';
 import { SmartImage } from './SmartImage';
@@ -77,16 +76,18 @@ export function PhotoViewer({ services, photoId, photo, readRole, writeBlock, on
     >
       <div className="viewer" role="dialog" aria-modal="true" aria-labelledby={titleId}>
         <div className="viewer-image">
-          {region && (
+          {/* The object key is the gallery record's (it names the owner): no record yet, no guess. */}
+          {region && photo && (
             <SmartImage
               region={region}
-              objectKey={photo?.key ?? photoKey(photoId)}
+              objectKey={photo.key}
               alt={owner ? `Photo by ${owner}` : 'Photo'}
               credentials={services.credentials}
               className="large"
               eager
             />
           )}
+          {region && !photo && <p className="muted">Looking for this photo in the gallery…</p>}
         </div>
         <aside className="viewer-side">
           <div className="viewer-head">
@@ -159,7 +160,7 @@ export function CommentForm({ services, photoId, writeBlock, onPosted }: Comment
     setError(null);
     try {
       const target = await services.router.beforeWrite();
-      const posted = await services.client(target.role).postComment(photoId, message);
+      const posted = await services.client(target.role).postComment(services.me, photoId, message);
       onPosted({ ...posted, user: posted.user || services.me, createdAt: posted.createdAt ?? Date.now() });
       setMessage('');
     } catch (e) {

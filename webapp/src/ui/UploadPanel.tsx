@@ -1,6 +1,6 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
 import type { Photo } from '../api';
-import { fileProblem, newPhotoId, photoKey, uploadObject } from '../photos';
+import { fileProblem, newPhotoId, publishPhoto, uploadObject } from '../photos';
 import { WriteRefusedError } from '../routing';
 import { errorMessage, type Services } from './PhotoApp';
 
@@ -36,24 +36,28 @@ export function UploadPanel({ services, writeBlock, onUploaded }: Props) {
       // The write-time check: the state is asked again right before writing.
       const target = await services.router.beforeWrite();
       const region = services.config[target.role];
-      const photoId = newPhotoId();
-      const key = photoKey(photoId);
       setProgress({ phase: 'uploading', fraction: 0 });
-      await uploadObject({
-        credentials: await services.credentials(),
-        region,
-        key,
-        body: file,
-        contentType: file.type,
-        onProgress: (fraction) => setProgress({ phase: 'uploading', fraction }),
+      // Under the user's own prefix, create-only; a taken id (412 or PHOTO_EXISTS) gets a new one once.
+      const published = await publishPhoto(services.me, {
+        newId: () => newPhotoId(),
+        upload: async (key) =>
+          uploadObject({
+            credentials: await services.credentials(),
+            region,
+            key,
+            body: file,
+            contentType: file.type,
+            onProgress: (fraction) => setProgress({ phase: 'uploading', fraction }),
+          }),
+        onUploaded: () => setProgress({ phase: 'saving' }),
+        register: (photoId) =>
+          services.client(target.role).createPhoto(services.me, { photoId, size: file.size, contentType: file.type }),
       });
-      setProgress({ phase: 'saving' });
-      const saved = await services.client(target.role).createPhoto({ photoId, size: file.size, contentType: file.type });
       onUploaded({
-        photoId,
-        key,
-        owner: saved.owner || services.me,
-        createdAt: saved.createdAt ?? Date.now(),
+        photoId: published.photoId,
+        key: published.key,
+        owner: published.owner,
+        createdAt: published.createdAt ?? Date.now(),
         size: file.size,
         contentType: file.type,
       });
