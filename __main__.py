@@ -11,8 +11,6 @@
     uiConfig.json + web app files                    -> written to the site
 """
 
-from pathlib import Path
-
 import pulumi
 import pulumi_aws as aws
 
@@ -28,11 +26,17 @@ from components.regions import create_region_pair
 from components.rest_api import ApiGatewayAccount, DynamoRestApi, DynamoRestApiArgs
 from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES, template_values
 from components.settings import settings_from_pulumi
-from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs
+from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs, built_site
 
 settings = settings_from_pulumi()
+site_dist = built_site(settings.deploy_site_files)  # stops here, before anything is created, if not built
 regions = create_region_pair(settings)
-account_id = aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+# Adopting kept buckets needs their names (the import ids) as plain strings, hence the account id too.
+account_id = (
+    aws.get_caller_identity(opts=regions.primary.invoke_opts()).account_id
+    if settings.adopt_retained
+    else aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+)
 
 # The site comes first: its URL is the one browser origin the APIs and buckets allow.
 site = SiteHosting(
@@ -55,6 +59,7 @@ store = ObjectStore(
         cors_origins=[site.url, *settings.extra_origins],
         noncurrent_version_days=settings.noncurrent_version_days,
         retain_data=settings.retain_data,
+        adopt_retained=settings.adopt_retained,
     ),
 )
 
@@ -65,6 +70,7 @@ tables = GlobalTables(
         regions=regions,
         app_id=settings.app_id,
         retain_data=settings.retain_data,
+        adopt_retained=settings.adopt_retained,
     ),
 )
 
@@ -104,6 +110,7 @@ identities = {
             bucket_arns=list(store.bucket_arns.values()),
             invoke_arns=[arn for api in all_apis for arn in api.app_invoke_arns],
             retain_data=settings.retain_data,
+            adopt_retained=settings.adopt_retained,
         ),
     )
     for region in regions
@@ -116,7 +123,8 @@ operator = OperatorAccess(
         region=regions.primary,
         account_id=account_id,
         invoke_arns=[arn for api in all_apis for arn in api.operator_invoke_arns],
-        app_config_table_arns=[tables.arns_in(region, account_id)["appConfig"] for region in regions],
+        app_config_table_arns=[tables.arns_in(region, account_id)[Table.APP_CONFIG] for region in regions],
+        audit_table_arns=[tables.arns_in(region, account_id)[Table.STATE_AUDIT] for region in regions],
         data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
         user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
     ),
@@ -157,6 +165,7 @@ auto_failover = (
             account_id=account_id,
             app_id=settings.app_id,
             app_config_table_name=tables.names[Table.APP_CONFIG],
+            audit_table_name=tables.names[Table.STATE_AUDIT],
             routing_api_id=routing_apis["primary"].api_id,
             routing_api_name=routing_apis["primary"].rest_api.name,
             routing_stage=routing_apis["primary"].stage.stage_name,
@@ -212,7 +221,7 @@ SiteContent(
     SiteContentArgs(
         hosting=site,
         ui_config=ui_config,
-        dist_dir=Path(__file__).parent / "webapp" / "dist",
+        dist_dir=site_dist,
     ),
 )
 

@@ -4,6 +4,10 @@ Both buckets accept uploads (the primary while `active`, the secondary during
 `failover`), so each replicates its `public/` photos to the other. One-way replication
 (the reference's) loses every photo uploaded during a failover once users fail back.
 Replication is S3's own, with Replication Time Control: no Lambda copies anything.
+
+With `retain_data` a bucket and the settings that protect or maintain its photos (versioning,
+public access block, ownership, encryption, TLS-only policy, lifecycle) survive `pulumi destroy`;
+with `adopt_retained` the next `pulumi up` imports them (ids = the bucket's deterministic name).
 """
 
 from __future__ import annotations
@@ -67,7 +71,10 @@ class ObjectStoreArgs:
     noncurrent_version_days: int = 30
     """Days before an overwritten or deleted photo version expires; default 30."""
     retain_data: bool = True
-    """Keep the buckets (and their protections) on `pulumi destroy`; default True."""
+    """Keep the buckets (and their protections and lifecycle) on `pulumi destroy`; default True."""
+    adopt_retained: bool = False
+    """Import the buckets and settings kept by an earlier keep-data destroy; default False. Needs
+    `account_id` as a plain string (the import ids are the bucket names)."""
 
 
 def bucket_name(prefix: str, region_name: str, account_id: str) -> str:
@@ -127,6 +134,9 @@ def _validate(args: ObjectStoreArgs) -> None:
         raise ValueError(f"ObjectStoreArgs.prefix {args.prefix!r} makes IAM role names longer than {MAX_ROLE_NAME}")
     if not list(args.cors_origins):
         raise ValueError("ObjectStoreArgs.cors_origins needs at least one origin (the site URL)")
+    if args.adopt_retained and not isinstance(args.account_id, str):
+        raise ValueError("ObjectStoreArgs.adopt_retained needs account_id as a plain string (bucket names are the "
+                         "import ids)")
     if args.noncurrent_version_days < 1:
         raise ValueError(f"ObjectStoreArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
@@ -164,6 +174,8 @@ class ObjectStore(pulumi.ComponentResource):
         self, name: str, args: ObjectStoreArgs, region: Region
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
         child = f"{name}-{region.role}"
+        # Adopting: the bucket and every retained setting import by the bucket's name.
+        adopted = bucket_name(args.prefix, region.name, str(args.account_id)) if args.adopt_retained else None
         bucket = aws.s3.Bucket(
             child,
             bucket=pulumi.Output.from_input(args.account_id).apply(
@@ -171,11 +183,12 @@ class ObjectStore(pulumi.ComponentResource):
             ),
             # Without retain_data, `pulumi destroy` removes photos too (dev stacks).
             force_destroy=not args.retain_data,
-            opts=region.opts(self, retain_on_delete=args.retain_data),
+            opts=region.opts(self, retain_on_delete=args.retain_data, import_=adopted),
         )
-        # With retain_data, the settings that protect the retained photos stay with them:
-        # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP.
-        keep = region.opts(self, retain_on_delete=args.retain_data)
+        # With retain_data, the settings that protect or maintain the retained photos stay with them:
+        # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP,
+        # deleting the lifecycle would keep old versions and delete markers forever.
+        keep = region.opts(self, retain_on_delete=args.retain_data, import_=adopted)
         versioning = aws.s3.BucketVersioning(
             f"{child}-versioning",
             bucket=bucket.id,
@@ -188,7 +201,7 @@ class ObjectStore(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=bucket.arn.apply(tls_only_policy),
             # S3 checks a new policy against the public access block: set that first.
-            opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access]),
+            opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access], import_=adopted),
         )
         aws.s3.BucketCorsConfiguration(
             f"{child}-cors",
@@ -226,7 +239,7 @@ class ObjectStore(pulumi.ComponentResource):
                 )
             ],
             # Lifecycle rules on a bucket take effect on versions: configure after versioning.
-            opts=region.opts(self, depends_on=[versioning]),
+            opts=region.opts(self, depends_on=[versioning], retain_on_delete=args.retain_data, import_=adopted),
         )
         return bucket, versioning
 

@@ -143,6 +143,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 "depends_on": list(request.dependencies),
                 "replace_on_changes": list(request.replaceOnChanges),
                 "delete_before_replace": bool(request.deleteBeforeReplace),
+                "import": request.importId,  # the `import_` option ('' when not importing)
             },
         )
         with self.lock:
