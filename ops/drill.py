@@ -28,7 +28,7 @@ from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.errors import FAILED, OpsError, UsageError
 from ops.factory import Factory, Target
-from ops.output import emit_json, say, table
+from ops.output import JsonOption, emit_json, say, table
 from ops.smoke import PIXEL, app_config, credentials, sign_in
 from ops.state import Via, set_state
 
@@ -384,7 +384,7 @@ def drill_command(
     report_dir: Annotated[Path, typer.Option("--report-dir", help="Where the report goes.")] = Path("drill-report"),
     username: Annotated[str | None, typer.Option(help="App user the workload signs in as.")] = None,
     password: Annotated[str | None, typer.Option(help="Their password.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Fail over and back under a steady signed workload; report RTO, RPO, drain time and reconciliation.
 

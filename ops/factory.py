@@ -19,7 +19,7 @@ from botocore.config import Config
 from pulumi import automation as auto
 
 from components.contract import REGION_ROLES, Out, RegionOut
-from ops.errors import UsageError
+from ops.errors import NoSandboxError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "OPS_SESSION_FILE"
@@ -41,6 +41,11 @@ class Target:
     credentials: dict[str, str] | None = None  # sandbox only: the operator's keys
 
     @property
+    def label(self) -> str:
+        """How output names the target, once: "sandbox" or "stack prod"."""
+        return "sandbox" if self.kind == "sandbox" else f"stack {self.name}"
+
+    @property
     def app_id(self) -> str:
         return str(self.outputs[Out.APP_ID])
 
@@ -59,7 +64,7 @@ class Target:
         missing += [f"{role}.{RegionOut.REGION}" for role in REGION_ROLES
                     if isinstance(self.outputs.get(role), dict) and not self.outputs[role].get(RegionOut.REGION)]
         if missing:
-            raise UsageError(f"{self.kind} {self.name!r} has no output {', '.join(missing)}: is it deployed?")
+            raise UsageError(f"{self.label} has no output {', '.join(missing)}: is it deployed?")
 
 
 @dataclass
@@ -92,7 +97,7 @@ class Factory:
     def load_session(self) -> dict[str, Any]:
         path = self.session_path()
         if not path.is_file():
-            raise UsageError("no sandbox running: start it with make demo")
+            raise NoSandboxError("no sandbox running: start it with make demo")
         try:
             session = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as error:

@@ -21,7 +21,7 @@ from components.contract import RegionOut
 from ops.context import cli_of
 from ops.errors import OpsError, describe
 from ops.factory import Factory, Target
-from ops.output import emit_json, say
+from ops.output import JsonOption, emit_json, say
 
 COPIED_ATTRIBUTES = ("email", "email_verified")
 
@@ -95,7 +95,7 @@ def sync_users_command(
         bool, typer.Option("--suppress-invite", help="Send no invitation; users cannot sign in there until an "
                                                      "operator sets their password.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create the users of the primary user pool that the secondary pool lacks (idempotent).
 
