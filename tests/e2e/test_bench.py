@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from sandbox.bench import bench_app_replication, bench_failover_switch, webapp_js_gzip_bytes
+from bench.measures import bench_app_replication, bench_failover_switch, webapp_js_gzip_bytes
 from sandbox.up import Sandbox
 
 

@@ -52,9 +52,12 @@ def sandbox(server: str, prod: ProgramRun, tmp_path: Path) -> tuple[Path, dict, 
         region = outputs[role][RegionOut.REGION]
         ddb = boto3.client("dynamodb", region_name=region, endpoint_url=server,
                            aws_access_key_id=KEYS["accessKeyId"], aws_secret_access_key=KEYS["secretAccessKey"])
-        ddb.create_table(TableName=outputs[Out.TABLES][Table.APP_CONFIG], BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "appId", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "appId", "AttributeType": "S"}])
+        for logical in (Table.APP_CONFIG, Table.STATE_AUDIT):
+            keys = [k for k in Table.KEYS[logical] if k]
+            ddb.create_table(TableName=outputs[Out.TABLES][logical], BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"),
+                                                                                             strict=False)],
+                             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys])
         ddb.put_item(TableName=outputs[Out.TABLES][Table.APP_CONFIG], Item={
             "appId": {"S": outputs[Out.APP_ID]}, "state": {"S": "active"}, "version": {"N": "1"}})
         clients[role] = ddb
