@@ -49,6 +49,7 @@ WRITE_TIMEOUT = 3.0
 VERIFY_SECONDS = 0.05  # how often the verifier looks for acknowledged writes in the other region
 VERIFY_TIMEOUT = 0.5
 DRAIN_POLL = 0.1
+CLOCK_SKEW_MS = 5 * 60 * 1000  # API Gateway stamps records with its own clock
 OTHER = {"primary": "secondary", "secondary": "primary"}
 # (state timeout, drain timeout) in seconds. Sandbox: replication lag is ~1 s. Real stacks: global tables
 # replicate in about a second, S3 Replication Time Control promises 15 minutes for 99.99 % of objects.
@@ -64,6 +65,8 @@ class Workload:
         self.user, self.rate, self.photo_every, self.clock = user, rate, photo_every, clock
         self.attempts: list[Attempt] = []
         self.role = "primary"
+        # The drill's writes are newer than this (epoch ms, with room for clock skew): listings stop there.
+        self.since_ms = int(time.time() * 1000) - CLOCK_SKEW_MS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="drill-workload", daemon=True)
         self._verifier = threading.Thread(target=self._verify, name="drill-verifier", daemon=True)
@@ -105,15 +108,9 @@ class Workload:
         kind = "photo" if self.photo_every and n % self.photo_every == self.photo_every - 1 else "comment"
         key, role, start = new_photo_id(f"drill{n}-"), self.role, self.clock()
         if kind == "photo":
-            put = self.user.put_object(role, key, PIXEL, "image/png")
-            status = put.status
-            if status == 200:
-                status = self.user.api("POST", role, "/photos", {"photoId": key, "size": len(PIXEL),
-                                                                  "contentType": "image/png"},
-                                       timeout=WRITE_TIMEOUT).status
+            status = self.user.send_photo(role, key, PIXEL, "image/png", timeout=WRITE_TIMEOUT).status
         else:
-            status = self.user.api("POST", role, f"/comments/{key}", {"message": f"drill write {n}"},
-                                   timeout=WRITE_TIMEOUT).status
+            status = self.user.send_comment(role, key, f"drill write {n}", timeout=WRITE_TIMEOUT).status
         attempt = Attempt(n, kind, key, role, start, self.clock(), status)
         with self._lock:
             self.attempts.append(attempt)
@@ -127,60 +124,59 @@ class Workload:
         while not self._stop.wait(VERIFY_SECONDS):
             with self._lock:
                 pending = list(self._unreplicated)
-            for attempt in pending:
-                if self._stop.is_set():
-                    return
-                if present(self.user, OTHER[attempt.role], attempt, timeout=VERIFY_TIMEOUT):
-                    attempt.replicated = self.clock()
-                    with self._lock:
+            for role in REGION_ROLES:
+                mine = [a for a in pending if a.role == role]
+                if not mine or self._stop.is_set():
+                    continue
+                held = copies(self.user, OTHER[role], mine, self.since_ms, timeout=VERIFY_TIMEOUT)
+                seen = self.clock()
+                with self._lock:
+                    for attempt in (a for a in mine if held[a.key]):
+                        attempt.replicated = seen
                         self._unreplicated.remove(attempt)
 
 
-def present(user: AppUser, role: str, attempt: Attempt, timeout: float = WRITE_TIMEOUT) -> int:
-    """How many copies of an acknowledged write `role`'s region holds (0 = missing or no answer)."""
-    if attempt.kind == "comment":
-        answer = user.api("GET", role, f"/comments/{attempt.key}", timeout=timeout)
-        return len(answer.body["comments"]) if answer.status == 200 else 0
-    records = sum(1 for p in _photos(user, role, timeout) if p.get("photoId") == attempt.key)
-    if records and user.get_object(role, attempt.key).status != 200:
-        return 0  # the record without its bytes is not the photo yet
-    return records
-
-
-def _photos(user: AppUser, role: str, timeout: float) -> list[dict[str, Any]]:
-    """Every photo record of `role`'s region (the drill's photos are among the newest pages)."""
-    photos: list[dict[str, Any]] = []
-    cursor = ""
-    for _ in range(MAX_PHOTO_PAGES):
-        answer = user.api("GET", role, f"/photos?limit=100{'&cursor=' + cursor if cursor else ''}", timeout=timeout)
-        if answer.status != 200:
-            return photos
-        photos += answer.body["photos"]
-        cursor = answer.body.get("next") or ""
-        if not cursor:
-            break
-    return photos
+def copies(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | None = None,
+           timeout: float = WRITE_TIMEOUT) -> dict[str, int]:
+    """How many copies of each write `role`'s region holds (0 = missing or no answer), by key. Photos: one
+    listing of the records newer than `since_ms` (the drill's), then each found photo's bytes."""
+    found: dict[str, int] = {}
+    photos = [a for a in attempts if a.kind == "photo"]
+    records: dict[str, int] = {}
+    if photos:
+        for record in user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []:
+            records[record.get("photoId", "")] = records.get(record.get("photoId", ""), 0) + 1
+    for attempt in attempts:
+        if attempt.kind == "comment":
+            answer = user.list_comments(role, attempt.key, timeout=timeout)
+            found[attempt.key] = len(answer.body["comments"]) if answer.status == 200 else 0
+        elif records.get(attempt.key) and user.get_object(role, attempt.key).status == 200:
+            found[attempt.key] = records[attempt.key]
+        else:
+            found[attempt.key] = 0  # no record, or the record without its bytes: not the photo yet
+    return found
 
 
 def missing_in(user: AppUser, role: str, attempts: list[Attempt], deadline: float | None = None,
-               clock: Callable[[], float] = time.monotonic) -> list[Attempt]:
-    """The acknowledged writes `role`'s region does not hold yet; past `deadline` the rest count as missing."""
-    missing = []
-    for attempt in (a for a in attempts if a.ok):
-        if (deadline is not None and clock() > deadline) or present(user, role, attempt) == 0:
-            missing.append(attempt)
-    return missing
+               clock: Callable[[], float] = time.monotonic, since_ms: int | None = None) -> list[Attempt]:
+    """The acknowledged writes `role`'s region does not hold yet; past `deadline` every one counts as missing."""
+    acknowledged = [a for a in attempts if a.ok]
+    if not acknowledged or (deadline is not None and clock() > deadline):
+        return acknowledged
+    held = copies(user, role, acknowledged, since_ms)
+    return [a for a in acknowledged if not held[a.key]]
 
 
 def wait_drained(user: AppUser, destination: str, attempts: list[Attempt], timeout: float,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> tuple[bool, float, int]:
+                 clock: Callable[[], float], sleep: Callable[[float], None],
+                 since_ms: int | None = None) -> tuple[bool, float, int]:
     """Until every acknowledged write of the other region shows in `destination`, at most `timeout` seconds:
     (drained, seconds, writes still missing)."""
     began = clock()
     deadline = began + timeout
     pending = [a for a in attempts if a.ok and a.role == OTHER[destination]]
     while True:
-        pending = missing_in(user, destination, pending, deadline, clock)
+        pending = missing_in(user, destination, pending, deadline, clock, since_ms)
         if not pending:
             return True, clock() - began, 0
         if clock() >= deadline:
@@ -279,7 +275,7 @@ class Runbook:
 
 
 def restore(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
-            notify: Callable[[str], None] = say) -> tuple[bool, str]:
+            notify: Callable[[str], None] = say, since_ms: int | None = None) -> tuple[bool, str]:
     """Walk the application back to `active` through whichever region answers (the one that has seen the
     latest version): failover -> fenced -> (the secondary's acknowledged writes drained into the primary,
     bounded) -> active. (restored, what happened or why not)."""
@@ -295,7 +291,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
         if best.state == "failover":
             set_state(factory, target, "fenced", via=via, reason="drill restore", notify=notify)
             steps.append(f"fenced via the {via.value} region")
-        steps.append(_drain_back(factory, target, user, attempts, plan, {s.role: s for s in readings}))
+        steps.append(_drain_back(factory, target, user, attempts, plan, {s.role: s for s in readings}, since_ms))
         change = set_state(factory, target, "active", via=via, reason="drill restore", notify=notify)
         steps.append(f"active (version {change.version}) via the {change.via} region")
     except (OpsError, KeyboardInterrupt) as error:
@@ -305,7 +301,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
 
 
 def _drain_back(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
-                readings: dict[str, RegionState]) -> str:
+                readings: dict[str, RegionState], since_ms: int | None) -> str:
     """Before `active`: the secondary's writes in the primary (bounded, best effort), said in words."""
     if not readings["primary"].reachable:
         return "the primary does not answer: its copy of the secondary's writes is not checked"
@@ -313,7 +309,7 @@ def _drain_back(factory: Factory, target: Target, user: AppUser | None, attempts
         if not any(a.ok and a.role == "secondary" for a in attempts):
             return "no write was acknowledged by the secondary"
         drained, seconds, missing = wait_drained(user, "primary", attempts, plan.drain_timeout, time.monotonic,
-                                                 time.sleep)
+                                                 time.sleep, since_ms)
         return (f"the secondary's writes drained into the primary in {seconds:.1f} s" if drained else
                 f"{missing} secondary writes not yet in the primary after {seconds:.0f} s (they follow by "
                 "replication)")
@@ -353,13 +349,14 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
 
     def drain(destination: str, name: str) -> None:
         drained, drains[name], missing = wait_drained(user, destination, workload.snapshot(), plan.drain_timeout,
-                                                      now, time.sleep)
+                                                      now, time.sleep, workload.since_ms)
         if not drained:
             raise DrillAbortError(f"{missing} acknowledged writes of the {OTHER[destination]} not in the {destination} "
                              f"after {plan.drain_timeout:g} s (drain timeout)")
         mark("drained", f"{drains[name]:.2f}s to the {destination}")
         rpo_missing["failover" if destination == "secondary" else "failback"] = sum(
-            1 for a in missing_in(user, destination, workload.snapshot()) if a.role == OTHER[destination])
+            1 for a in missing_in(user, destination, workload.snapshot(), since_ms=workload.since_ms)
+            if a.role == OTHER[destination])
 
     mark("steady", "writes in the primary")
     workload.start()
@@ -399,29 +396,31 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
                          aborted=aborted)
     if aborted:
         say(f"drill aborted: {aborted}; returning the application to active ...")
-        result.restored, result.restore = restore(factory, target, user, attempts, plan)
+        result.restored, result.restore = restore(factory, target, user, attempts, plan, since_ms=workload.since_ms)
         mark("restored" if result.restored else "not restored", result.restore)
         result.events = events
     if all(read_state(factory, target, role).reachable for role in REGION_ROLES):
-        result.lost, result.duplicated = reconcile(user, attempts, plan.drain_timeout)
+        result.lost, result.duplicated = reconcile(user, attempts, plan.drain_timeout, workload.since_ms)
     else:
         result.reconciled = False
     result.duration = now()
     return result
 
 
-def reconcile(user: AppUser, attempts: list[Attempt], timeout: float) -> tuple[list[str], list[str]]:
+def reconcile(user: AppUser, attempts: list[Attempt], timeout: float,
+              since_ms: int | None = None) -> tuple[list[str], list[str]]:
     """Every acknowledged write in both regions exactly once (after replication settles, bounded)."""
     lost: list[str] = []
     duplicated: list[str] = []
+    acknowledged = [a for a in attempts if a.ok]
     for role in REGION_ROLES:
-        wait_drained(user, role, attempts, timeout, time.monotonic, time.sleep)
-        for attempt in (a for a in attempts if a.ok):
-            copies = present(user, role, attempt)
-            if copies == 0:
+        wait_drained(user, role, acknowledged, timeout, time.monotonic, time.sleep, since_ms)
+        held = copies(user, role, acknowledged, since_ms)
+        for attempt in acknowledged:
+            if held[attempt.key] == 0:
                 lost.append(f"{role}: {attempt.kind} {attempt.key}")
-            elif copies > 1:
-                duplicated.append(f"{role}: {attempt.kind} {attempt.key} x{copies}")
+            elif held[attempt.key] > 1:
+                duplicated.append(f"{role}: {attempt.kind} {attempt.key} x{held[attempt.key]}")
     return lost, duplicated
 
 

@@ -141,3 +141,16 @@ def test_an_audit_record_holds_the_required_fields_and_only_known_ones() -> None
     assert set(AuditRecord.REQUIRED) <= set(record) <= set(AuditRecord.REQUIRED) | set(AuditRecord.OPTIONAL)
     update = request["TransactItems"][1]["Update"]
     assert update["ConditionExpression"] == "#version = :expected AND #state = :from"
+
+
+# -- who may write the audit trail (program under mocks) -------------------------------------------------------
+def test_the_operator_may_record_and_read_switches_in_both_regions_and_the_app_users_may_not(prod) -> None:
+    policy = json.loads(prod.one("aws:iam/policy:Policy", "operator").inputs["policy"])
+    (audit,) = [s for s in policy["Statement"] if s["Sid"] == "AuditSwitches"]
+    table = prod.outputs["tables"][Table.STATE_AUDIT]
+    assert audit["Action"] == ["dynamodb:PutItem", "dynamodb:Query"]
+    assert sorted(audit["Resource"]) == sorted(f"arn:aws:dynamodb:{region}:123456789012:table/{table}"
+                                               for region in ("us-east-1", "ap-northeast-1"))
+    for reg in prod.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if "authenticated" in reg.name:
+            assert table not in reg.inputs["policy"], reg.name

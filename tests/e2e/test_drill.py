@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from typer.testing import CliRunner, Result
 
@@ -139,9 +138,8 @@ class FakeRegions:
     def __init__(self, copies: dict[str, dict[str, int]]):
         self.copies = copies
 
-    def api(self, method: str, role: str, path: str, body: Any = None, timeout: float = 0) -> Answer:
-        key = path.rsplit("/", 1)[-1]
-        return Answer(200, {"comments": [{"message": "m"}] * self.copies[role].get(key, 0)})
+    def list_comments(self, role: str, photo_id: str, timeout: float = 0) -> Answer:
+        return Answer(200, {"comments": [{"message": "m"}] * self.copies[role].get(photo_id, 0)})
 
 
 def test_reconciliation_names_lost_and_duplicated_writes() -> None:
@@ -150,3 +148,23 @@ def test_reconciliation_names_lost_and_duplicated_writes() -> None:
     lost, duplicated = reconcile(regions, attempts, timeout=0.2)  # type: ignore[arg-type]
     assert lost == ["secondary: comment k1"]
     assert duplicated == ["primary: comment k1 x2"]
+
+
+def test_ctrl_c_during_a_drill_walks_the_app_back_from_failover_to_active(sandbox: Sandbox, session_file: Path,
+                                                                          user) -> None:
+    from ops.drill import DrillPlan, run_drill
+
+    factory = Factory(session_file=session_file)
+    target = factory.sandbox_target()
+
+    def interrupt_at_the_outage(down: bool) -> None:
+        if down:  # right after the switch to failover: the secondary is the writer
+            raise KeyboardInterrupt
+
+    result = run_drill(factory, target, user, DrillPlan.for_target(target, steady=0.5), interrupt_at_the_outage)
+    assert result.aborted == "interrupted (Ctrl-C)"
+    assert result.restored is True and "fenced via the" in result.restore and "active" in result.restore
+    assert [e.name for e in result.events][-2:] == ["aborted", "restored"]
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    assert {s for s, _ in states(sandbox).values()} == {"active"}
+    assert result.reconciled and not result.lost and not result.duplicated
