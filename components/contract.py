@@ -125,7 +125,10 @@ class AuditRecord:
     MIGRATED = "migrated"  # BOOL, optional: moved out of a legacy `history` list by `ops state migrate`
     REQUIRED = (APP_ID, AUDIT_KEY, TO, FROM_VERSION, AT, BY, TOOL, VIA)
     OPTIONAL = (FROM, REASON, FORCED, MIGRATED)
-    TOOLS = ("ops", "api", AUTO_FAILOVER_ACTOR)
+    # The writers (`tool`): `ops state set`, the operator API (PUT /state, state-put.request.vtl), the state machine.
+    OPS_TOOL = "ops"
+    API_TOOL = "api"
+    TOOLS = (OPS_TOOL, API_TOOL, AUTO_FAILOVER_ACTOR)
 
 
 def audit_key(at_ms: int, unique: str) -> str:

@@ -29,7 +29,7 @@ from ops.output import JsonOption, emit_json, human_time, say, short_arn, table,
 
 # Choices come from the contract, so the CLI can never offer a state the APIs do not know.
 State = StrEnum("State", {name: name for name in STATES})
-TOOL = "ops"
+TOOL = AuditRecord.OPS_TOOL
 
 
 class Via(StrEnum):
@@ -66,6 +66,7 @@ class RegionState:
     updatedAt: int | None = None  # noqa: N815 (the item's attribute names, also in --json)
     updatedBy: str | None = None  # noqa: N815
     error: str | None = None
+    legacyHistory: int = 0  # noqa: N815 (entries of a legacy `history` list still inside the item)
 
 
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +121,7 @@ def read_state(factory: Factory, target: Target, role: str) -> RegionState:
         version=item.get(StateItem.VERSION),
         updatedAt=item.get(StateItem.UPDATED_AT),
         updatedBy=item.get(StateItem.UPDATED_BY),
+        legacyHistory=len(item.get(StateItem.LEGACY_HISTORY) or []),
     )
 
 
@@ -418,6 +420,9 @@ def get_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
             warn(f"{s.role} region {s.region} unreachable: {s.error}")
         elif not s.found:
             warn(f"{s.role} region {s.region} has no state item for {target.app_id}")
+        elif s.legacyHistory:
+            warn(f"the state item in {s.region} still carries {s.legacyHistory} legacy history entries (every read "
+                 "pays for them): move them to the audit table with `state migrate` (dry run first)")
     if consistent is False:
         detail = ", ".join(f"{s.role} {s.state} (version {s.version})" for s in states)
         warn(f"regions disagree: {detail}. Replication may be in flight: run again in a few seconds")

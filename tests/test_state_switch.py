@@ -37,7 +37,7 @@ def expected(version: str, state: str = "fenced", role: str = "primary", reason:
              request_id: str = "req-1") -> dict[str, Any]:
     return switch_transaction(state_table=TABLES[Table.APP_CONFIG], audit_table=TABLES[Table.STATE_AUDIT],
                               app_id=APP_ID, to=state, expected_version=version, at=str(EPOCH), by=OPERATOR_ARN,
-                              tool="api", via=role, key=f"{EPOCH}-{request_id}", reason=reason)
+                              tool=AuditRecord.API_TOOL, via=role, key=f"{EPOCH}-{request_id}", reason=reason)
 
 
 @pytest.mark.parametrize("role", ["primary", "secondary"])

@@ -85,6 +85,13 @@ def give_legacy_history(world, version: int = 4) -> None:
                                   Item={k: TypeSerializer().serialize(v) for k, v in item.items()})
 
 
+def test_state_get_points_at_migrate_while_a_legacy_history_list_remains(ops, world):
+    give_legacy_history(world)
+    result = ops("state", "get", "--json")
+    assert json.loads(result.stdout)["regions"]["primary"]["legacyHistory"] == 3
+    assert "3 legacy history entries" in result.stderr and "state migrate" in result.stderr
+
+
 def test_migrate_is_a_dry_run_by_default(ops, world):
     give_legacy_history(world)
     result = ops("state", "migrate")
