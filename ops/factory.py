@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -152,10 +154,23 @@ class Factory:
             )
         return boto3.Session(region_name=region)  # the user's default credentials chain
 
+    def check_sandbox_answers(self, target: Target) -> None:
+        """A session whose endpoint refuses connections is a stopped sandbox (exit 5), not a region down:
+        a region outage in the sandbox answers 503."""
+        url = urlsplit(target.endpoint_url or "")
+        try:
+            with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=2):
+                pass
+        except OSError:
+            raise NoSandboxError(f"no sandbox answers at {target.endpoint_url} (a stale session file?): start it "
+                                 "with make demo") from None
+
     def client(self, target: Target, service: str, region: str, *, fast: bool = False) -> BaseClient:
         """A client of `service` in `region` of the target; `fast` = one attempt, short timeouts."""
         key = (target.kind, target.name, service, region, fast)
         if key not in self._clients:
+            if target.kind == "sandbox" and not any(k[0] == "sandbox" for k in self._clients):
+                self.check_sandbox_answers(target)
             self._clients[key] = self.boto_session(target, region).client(
                 service, endpoint_url=target.endpoint_url, config=FAST if fast else NORMAL
             )

@@ -90,12 +90,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_refused_endpoint_is_unreachable_exit_4(prod, tmp_path):
-    session = write_session(tmp_path / "session.json", f"http://127.0.0.1:{free_port()}", prod.outputs)
+def test_a_session_whose_endpoint_refuses_connections_is_no_sandbox_running_exit_5(prod, tmp_path):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    session = write_session(tmp_path / "session.json", endpoint, prod.outputs)
     result = invoke(session, "state", "set", "fenced")
-    assert result.exit_code == 4
-    assert "error: primary region us-east-1 unreachable (Could not connect to the endpoint URL" in result.stderr
-    assert "secondary region ap-northeast-1 unreachable" in result.stderr
+    assert result.exit_code == 5
+    assert result.stderr == (f"error: no sandbox answers at {endpoint} (a stale session file?): start it with "
+                             "make demo\n")
 
 
 class _Unavailable(BaseHTTPRequestHandler):
