@@ -21,7 +21,7 @@ help:
 	@echo "make test     run the whole test suite (Python, web app unit tests, browser tests)"
 	@echo "make lint     ruff"
 	@echo "make preview  the program's resources per region, from an offline mock run"
-	@echo "make bench    sandbox benchmarks (cold start, failover switch, replication lag, web app size)"
+	@echo "make bench    sandbox benchmarks (cold start, switch, replication lag, web app size, 20 failover drills)"
 	@echo "make setup    .venv with the pinned dependencies, the built web app, chromium and graphviz"
 
 setup: $(STAMP) system web
@@ -63,7 +63,7 @@ demo: setup
 	$(PY) -m sandbox up
 
 bench: setup
-	$(PY) -m sandbox.bench
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .sandbox $(WEB)/node_modules $(WEB)/dist

@@ -15,7 +15,6 @@ The securityProfile (baseline | hardened) and its overrides add, each where it b
 logs (accessLogs), X-Ray (xrayTracing) and the log retention (logRetentionDays).
 """
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -39,11 +38,17 @@ from components.routes import PHOTOS_ROUTES, ROUTING_ROUTES, template_values
 from components.settings import settings_from_pulumi
 from components.waf import WebAcl, WebAclArgs
 from components.waf import log_group_patterns as waf_log_groups
-from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs
+from components.website import SiteContent, SiteContentArgs, SiteHosting, SiteHostingArgs, built_site
 
 settings = settings_from_pulumi()
+site_dist = built_site(settings.deploy_site_files)  # stops here, before anything is created, if not built
 regions = create_region_pair(settings)
-account_id = aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+# Adopting kept buckets needs their names (the import ids) as plain strings, hence the account id too.
+account_id = (
+    aws.get_caller_identity(opts=regions.primary.invoke_opts()).account_id
+    if settings.adopt_retained
+    else aws.get_caller_identity_output(opts=regions.primary.invoke_opts()).account_id
+)
 # CloudFront's WAF web ACL and log delivery live in us-east-1: one of the stack's regions, or a provider of its own.
 edge = (
     region_named(regions, EDGE_REGION, resource_name="aws-edge", role="edge", tags=settings.tags)
@@ -121,11 +126,13 @@ store = ObjectStore(
         noncurrent_version_days=settings.noncurrent_version_days,
         # The app users' roles (created below, names known now) may never overwrite or delete a photo.
         app_user_role_arns=[
-            account_id.apply(lambda account, name=region.name: app_user_role_arn(account, settings.prefix, name))
+            pulumi.Output.from_input(account_id).apply(
+                lambda account, name=region.name: app_user_role_arn(account, settings.prefix, name))
             for region in regions
         ],
         retain_data=settings.retain_data,
         kms_key_arns=data_key.arns if data_key else None,
+        adopt_retained=settings.adopt_retained,
     ),
 )
 
@@ -137,6 +144,7 @@ tables = GlobalTables(
         app_id=settings.app_id,
         retain_data=settings.retain_data,
         kms_key_arns=data_key.arns if data_key else None,
+        adopt_retained=settings.adopt_retained,
     ),
 )
 
@@ -186,6 +194,7 @@ identities = {
             photo_keys=[
                 PhotoKey(r.name, store.bucket_arns[r.role], data_key.arn_in(r)) for r in regions
             ] if data_key else [],
+            adopt_retained=settings.adopt_retained,
         ),
     )
     for region in regions
@@ -197,7 +206,8 @@ operator = OperatorAccess(
         prefix=settings.prefix,
         region=regions.primary,
         invoke_arns=[arn for api in all_apis for arn in api.operator_invoke_arns],
-        app_config_table_arns=[tables.arns_in(region, account_id)["appConfig"] for region in regions],
+        app_config_table_arns=[tables.arns_in(region, account_id)[Table.APP_CONFIG] for region in regions],
+        audit_table_arns=[tables.arns_in(region, account_id)[Table.STATE_AUDIT] for region in regions],
         data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
         user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
         trusted_principals=settings.operator_principals,
@@ -241,6 +251,7 @@ auto_failover = (
             account_id=account_id,
             app_id=settings.app_id,
             app_config_table_name=tables.names[Table.APP_CONFIG],
+            audit_table_name=tables.names[Table.STATE_AUDIT],
             routing_api_id=routing_apis["primary"].api_id,
             routing_api_name=routing_apis["primary"].rest_api.name,
             routing_stage=routing_apis["primary"].stage.stage_name,
@@ -313,7 +324,7 @@ SiteContent(
     SiteContentArgs(
         hosting=site,
         ui_config=ui_config,
-        dist_dir=Path(__file__).parent / "webapp" / "dist",
+        dist_dir=site_dist,
     ),
 )
 

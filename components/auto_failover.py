@@ -34,14 +34,16 @@ hand through the secondary: `python -m ops state set failover --via secondary`.
 The state machine (JSONata query language, for the epoch-millisecond timestamp):
   ReadState (consistent GetItem) -> Choice:
     failover -> AlreadySwitched (Succeed); no item or no version -> NoStateItem (Fail);
-    active | fenced -> SwitchToFailover: UpdateItem with ConditionExpression
-      `#state IN (:active, :fenced) AND #state = :from AND #version = :expected` (the state and
-      version just read: the history's `from` is the truth), SET state = failover, version + 1,
-      updatedAt (epoch ms), updatedBy = "auto-failover", history += {from, to, at, by, via}.
-  ConditionalCheckFailed (someone switched in between) -> Recheck: failover -> AlreadySwitched,
-  else StateChangedConcurrently (Fail: automation never fights an operator). Other errors are
-  retried with backoff, then SwitchFailed (Fail); a failed execution raises an alarm in the
-  secondary. After the switch an SNS message goes to the secondary's alarm topic (best effort).
+    active | fenced -> SwitchToFailover: the one switch write every writer makes
+      (contract.switch_transaction, through the AWS SDK integration for TransactWriteItems): the
+      state item to failover, conditional on the state and version just read (version + 1, updatedAt
+      in epoch ms, updatedBy = "auto-failover"), and its audit record in the stateAudit table
+      (tool and by "auto-failover", keyed by the time and the execution's name).
+  TransactionCanceled (someone switched in between, or this execution's record exists: a retried
+  write that had succeeded) -> Recheck: failover -> AlreadySwitched, else StateChangedConcurrently
+  (Fail: automation never fights an operator). Other errors are retried with backoff, then
+  SwitchFailed (Fail); a failed execution raises an alarm in the secondary. After the switch an SNS
+  message goes to the secondary's alarm topic (best effort).
 
 Automatic failover skips `fenced`: writes the primary accepted just before it failed may still be
 replicating (the same risk `ops state set failover --force` takes). That is the trade-off of
@@ -59,14 +61,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table
+from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table, switch_transaction
 from components.regions import Region, RegionPair, region_named
 
 ROUTE53_METRICS_REGION = "us-east-1"  # the only region where Route 53 publishes health-check metrics
-UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
+# The switch is a transaction: Step Functions' AWS SDK integration (no optimized DynamoDB integration has
+# TransactWriteItems). Its errors are named "<Service>.<Error>" in PascalCase.
+TRANSACT_WRITE_ITEMS = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems"
 GET_ITEM = "arn:aws:states:::dynamodb:getItem"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
-CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "DynamoDb.TransactionCanceledException"
 HTTPS_PORT = 443
 HEALTH_CHECK_INTERVAL = 30  # seconds between Route 53 checks (the standard interval)
 HEALTH_CHECK_FAILURES = 3  # consecutive failed TCP checks before the child is unhealthy
@@ -90,6 +94,8 @@ class AutoFailoverArgs:
     """Key of the state item; required."""
     app_config_table_name: pulumi.Input[str]
     """Physical name of the AppConfig table (same in both regions); required."""
+    audit_table_name: pulumi.Input[str]
+    """Physical name of the stateAudit table (same in both regions); required."""
     routing_api_id: pulumi.Input[str]
     """Id of the PRIMARY's routing REST API (its execute-api host); required."""
     routing_api_name: pulumi.Input[str]
@@ -171,17 +177,23 @@ def topic_key_statement(key_arn: str, region: str) -> dict[str, Any]:
     }
 
 
-def failover_definition(table_name: str, app_id: str, region: str, topic_arn: str | None = None) -> dict[str, Any]:
-    """The state machine (Amazon States Language, JSONata): switch the state item to failover once.
+def failover_definition(table_name: str, app_id: str, region: str, topic_arn: str | None = None,
+                        audit_table_name: str = "") -> dict[str, Any]:
+    """The state machine (Amazon States Language, JSONata): switch the state item to failover once,
+    with its audit record (`audit_table_name`).
 
     `region` is where it runs (the secondary), for the notification text.
     """
+    if not audit_table_name:
+        raise ValueError("audit_table_name: the stateAudit table's name is required")
     if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", app_id):
         raise ValueError(f"app_id {app_id!r} must be 1..64 characters of A-Z a-z 0-9 _ . -")
     key = {HASH_KEY: {"S": app_id}}
     read = {"TableName": table_name, "Key": key, "ConsistentRead": True}
     current_state = "{% $states.input.Item.state.S %}"
     now_ms = "{% $string($toMillis($states.context.State.EnteredTime)) %}"
+    # contract.audit_key: 13-digit epoch ms, then the execution's name (unique per state machine).
+    key_of_switch = "{% $string($toMillis($states.context.State.EnteredTime)) & '-' & $states.context.Execution.Name %}"
     after_switch = "Notify" if topic_arn else "Switched"
     states: dict[str, Any] = {
         "ReadState": {
@@ -211,52 +223,29 @@ def failover_definition(table_name: str, app_id: str, region: str, topic_arn: st
         },
         "SwitchToFailover": {
             "Type": "Task",
-            "Comment": "Conditional on the state and version just read; bumps the version, appends history.",
-            "Resource": UPDATE_ITEM,
-            "Arguments": {
-                "TableName": table_name,
-                "Key": key,
-                "UpdateExpression": "SET #state = :to, #version = #version + :one, #updatedAt = :at, "
-                "#updatedBy = :by, #history = list_append(if_not_exists(#history, :none), :change)",
-                "ConditionExpression": "#state IN (:active, :fenced) AND #state = :from AND #version = :expected",
-                "ExpressionAttributeNames": {
-                    "#state": "state",
-                    "#version": "version",
-                    "#updatedAt": "updatedAt",
-                    "#updatedBy": "updatedBy",
-                    "#history": "history",
-                },
-                "ExpressionAttributeValues": {
-                    ":to": {"S": FAILOVER},
-                    ":active": {"S": ACTIVE},
-                    ":fenced": {"S": FENCED},
-                    ":from": {"S": current_state},
-                    ":expected": {"N": "{% $states.input.Item.version.N %}"},
-                    ":one": {"N": "1"},
-                    ":at": {"N": now_ms},
-                    ":by": {"S": AUTO_FAILOVER_ACTOR},
-                    ":none": {"L": []},
-                    ":change": {
-                        "L": [
-                            {
-                                "M": {
-                                    "from": {"S": current_state},
-                                    "to": {"S": FAILOVER},
-                                    "at": {"N": now_ms},
-                                    "by": {"S": AUTO_FAILOVER_ACTOR},
-                                    "via": {"S": AUTO_FAILOVER_ACTOR},
-                                }
-                            }
-                        ]
-                    },
-                },
-                "ReturnValues": "ALL_NEW",
-            },
-            # A lost answer to a successful write is retried, fails its condition (version moved)
-            # and ends in AlreadySwitched through Recheck.
-            "Retry": [{"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "MaxAttempts": 0}, TRANSIENT_RETRY],
+            "Comment": "contract.switch_transaction: the state item (on the state and version just read) and its "
+            "audit record, in one transaction.",
+            "Resource": TRANSACT_WRITE_ITEMS,
+            "Arguments": switch_transaction(
+                state_table=table_name,
+                audit_table=audit_table_name,
+                app_id=app_id,
+                to=FAILOVER,
+                expected_version="{% $states.input.Item.version.N %}",
+                at=now_ms,
+                by=AUTO_FAILOVER_ACTOR,
+                tool=AUTO_FAILOVER_ACTOR,
+                via="secondary",
+                key=key_of_switch,
+                from_state=current_state,
+            ),
+            # The next state reads the item this one read (a transaction answers no item).
+            "Output": "{% $states.input %}",
+            # A lost answer to a successful write is retried, fails its condition (version moved, record
+            # exists) and ends in AlreadySwitched through Recheck.
+            "Retry": [{"ErrorEquals": [TRANSACTION_CANCELED], "MaxAttempts": 0}, TRANSIENT_RETRY],
             "Catch": [
-                {"ErrorEquals": [CONDITIONAL_CHECK_FAILED], "Next": "Recheck"},
+                {"ErrorEquals": [TRANSACTION_CANCELED], "Next": "Recheck"},
                 {"ErrorEquals": ["States.ALL"], "Next": "SwitchFailed"},
             ],
             "Next": after_switch,
@@ -309,7 +298,7 @@ def failover_definition(table_name: str, app_id: str, region: str, topic_arn: st
                 "TopicArn": topic_arn,
                 "Subject": f"Auto failover: {app_id} -> {FAILOVER}",  # SNS allows 100 characters
                 "Message": f"{{% 'The primary region failed its health check. State of {app_id} switched to "
-                f"{FAILOVER} in {region} (version ' & $states.input.Attributes.version.N & ').' %}}",
+                f"{FAILOVER} in {region} (version ' & $string($number($states.input.Item.version.N) + 1) & ').' %}}",
             },
             "Retry": [TRANSIENT_RETRY],
             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Switched"}],
@@ -431,6 +420,9 @@ class AutoFailover(pulumi.ComponentResource):
         secondary_table = pulumi.Output.all(account, args.app_config_table_name).apply(
             lambda v: table_arn(secondary.name, v[0], v[1])
         )
+        secondary_audit = pulumi.Output.all(account, args.audit_table_name).apply(
+            lambda v: table_arn(secondary.name, v[0], v[1])
+        )
         states_role = aws.iam.Role(
             f"{name}-states-role",
             name=f"{args.prefix}-failover-states",
@@ -441,13 +433,15 @@ class AutoFailover(pulumi.ComponentResource):
         states_policy = aws.iam.RolePolicy(
             f"{name}-states-policy",
             role=states_role.name,
+            # TransactWriteItems is authorised per item: UpdateItem on the state item, PutItem for the record.
             policy=pulumi.Output.all(
-                secondary_table, secondary_topic, args.topic_kms_key_arns.get(secondary.name)
+                secondary_table, secondary_audit, secondary_topic, args.topic_kms_key_arns.get(secondary.name)
             ).apply(
                 lambda v: allow_policy(
                     ("SwitchStateItem", ["dynamodb:GetItem", "dynamodb:UpdateItem"], v[0]),
-                    *([("NotifyOperators", ["sns:Publish"], v[1])] if v[1] else []),
-                    extra=[topic_key_statement(v[2], secondary.name)] if v[1] and v[2] else [],
+                    ("RecordTheSwitch", ["dynamodb:PutItem"], v[1]),
+                    *([("NotifyOperators", ["sns:Publish"], v[2])] if v[2] else []),
+                    extra=[topic_key_statement(v[3], secondary.name)] if v[2] and v[3] else [],
                 )
             ),
             opts=secondary.opts(self),
@@ -457,8 +451,8 @@ class AutoFailover(pulumi.ComponentResource):
             name=f"{args.prefix}-auto-failover",
             type="STANDARD",  # execution history kept 90 days: the audit trail of every attempt
             role_arn=states_role.arn,
-            definition=pulumi.Output.all(args.app_config_table_name, secondary_topic).apply(
-                lambda v: json.dumps(failover_definition(v[0], args.app_id, secondary.name, v[1]), indent=2)
+            definition=pulumi.Output.all(args.app_config_table_name, secondary_topic, args.audit_table_name).apply(
+                lambda v: json.dumps(failover_definition(v[0], args.app_id, secondary.name, v[1], v[2]), indent=2)
             ),
             opts=secondary.opts(self, depends_on=[states_policy]),
         )

@@ -48,6 +48,7 @@ class Table:
     APP_CONFIG = "appConfig"
     COMMENTS = "comments"
     PHOTOS = "photos"
+    STATE_AUDIT = "stateAudit"
 
     # logical name -> (hash key, range key or None); every key attribute is a string.
     KEYS: dict[str, tuple[str, str | None]] = {
@@ -56,6 +57,8 @@ class Table:
         COMMENTS: ("photoId", "commentKey"),
         # photoKey = "<13-digit epoch ms>-<photoId>": one Query, newest first.
         PHOTOS: ("gallery", "photoKey"),
+        # auditKey = "<13-digit epoch ms>-<unique>": one record per state switch, one Query newest first.
+        STATE_AUDIT: ("appId", "auditKey"),
     }
 
 
@@ -86,7 +89,7 @@ class FailoverOut:
     ALARM_REGION = "alarmRegion"  # us-east-1: where Route 53 publishes health-check metrics
 
 
-# Who (updatedBy) and through what (history `via`) the automatic failover writes the state item.
+# Who (updatedBy, and the audit record's `tool`) the automatic failover writes the state item as.
 AUTO_FAILOVER_ACTOR = "auto-failover"
 
 
@@ -105,6 +108,167 @@ class RegionOut:
     USER_POOL_CLIENT_ID = "userPoolClientId"
     IDENTITY_POOL_ID = "identityPoolId"
     AUTH_ROLE_ARN = "authenticatedRoleArn"
+
+
+class StateItem:
+    """The routing-state item (AppConfig table): only what clients read, so it keeps one size forever.
+
+    Every switch bumps `version` (optimistic locking) and writes its audit record (`AuditRecord`) in
+    the same transaction (`switch_transaction`)."""
+
+    APP_ID = "appId"
+    STATE = "state"
+    VERSION = "version"  # N, raised by one at every switch
+    UPDATED_AT = "updatedAt"  # N, epoch milliseconds
+    UPDATED_BY = "updatedBy"  # S, the caller's ARN (or AUTO_FAILOVER_ACTOR)
+    ATTRIBUTES = (APP_ID, STATE, VERSION, UPDATED_AT, UPDATED_BY)
+    # The list older releases appended to on every switch; `ops state migrate` moves it to audit records.
+    LEGACY_HISTORY = "history"
+
+
+class AuditRecord:
+    """One item per state switch in the replicated `stateAudit` table (hash appId, range auditKey)."""
+
+    APP_ID = "appId"
+    AUDIT_KEY = "auditKey"  # S, audit_key(at, unique): sorts by time
+    TO = "to"  # S, the new state
+    FROM_VERSION = "fromVersion"  # N, the version the switch was conditioned on; the new one is + 1
+    AT = "at"  # N, epoch milliseconds
+    BY = "by"  # S, the caller's ARN (or AUTO_FAILOVER_ACTOR)
+    TOOL = "tool"  # S, which writer: one of TOOLS
+    VIA = "via"  # S, the region role written through: "primary" | "secondary"
+    FROM = "from"  # S, optional: the state read before the switch (the operator API does not read it)
+    REASON = "reason"  # S, optional: why, as the operator wrote it
+    FORCED = "forced"  # BOOL, optional: a straight active <-> failover jump taken with --force
+    MIGRATED = "migrated"  # BOOL, optional: moved out of a legacy `history` list by `ops state migrate`
+    REQUIRED = (APP_ID, AUDIT_KEY, TO, FROM_VERSION, AT, BY, TOOL, VIA)
+    OPTIONAL = (FROM, REASON, FORCED, MIGRATED)
+    # The writers (`tool`): `ops state set`, the operator API (PUT /state, state-put.request.vtl), the state machine.
+    OPS_TOOL = "ops"
+    API_TOOL = "api"
+    TOOLS = (OPS_TOOL, API_TOOL, AUTO_FAILOVER_ACTOR)
+
+
+def audit_key(at_ms: int, unique: str) -> str:
+    """The audit record's sort key: 13-digit epoch milliseconds, then something unique to the switch."""
+    return f"{at_ms:013d}-{unique}"
+
+
+def switch_transaction(
+    *,
+    state_table: str,
+    audit_table: str,
+    app_id: str,
+    to: str,
+    expected_version: str | None,
+    at: str,
+    by: str,
+    tool: str,
+    via: str,
+    key: str,
+    from_state: str | None = None,
+    reason: str | None = None,
+    forced: bool = False,
+) -> dict[str, Any]:
+    """The one write of a state switch, as a DynamoDB TransactWriteItems request (DynamoDB JSON).
+
+    Every writer follows it: `ops state set` calls it, the state machine of components/auto_failover.py
+    builds its Arguments with it (values are JSONata expressions there), and the operator API's
+    template (components/templates/state-put.request.vtl) is checked against it by the tests. Numbers
+    (`expected_version`, `at`) are DynamoDB number strings; `key` is `audit_key(...)`.
+
+    The state item changes only if its version is still `expected_version` (and, when given, its
+    state still `from_state`); `expected_version` None is the legacy item without a version. The
+    audit record is put first: a cancelled transaction names the state item's condition as its second
+    reason, which the APIs' error template maps to 409 CONFLICT (the first reason is the fence).
+    """
+    record: dict[str, Any] = {
+        AuditRecord.APP_ID: {"S": app_id},
+        AuditRecord.AUDIT_KEY: {"S": key},
+        AuditRecord.TO: {"S": to},
+        AuditRecord.FROM_VERSION: {"N": "0" if expected_version is None else expected_version},
+        AuditRecord.AT: {"N": at},
+        AuditRecord.BY: {"S": by},
+        AuditRecord.TOOL: {"S": tool},
+        AuditRecord.VIA: {"S": via},
+    }
+    if from_state is not None:
+        record[AuditRecord.FROM] = {"S": from_state}
+    if reason is not None:
+        record[AuditRecord.REASON] = {"S": reason}
+    if forced:
+        record[AuditRecord.FORCED] = {"BOOL": True}
+    names = {
+        "#state": StateItem.STATE,
+        "#version": StateItem.VERSION,
+        "#updatedAt": StateItem.UPDATED_AT,
+        "#updatedBy": StateItem.UPDATED_BY,
+    }
+    values: dict[str, Any] = {
+        ":to": {"S": to},
+        ":zero": {"N": "0"},
+        ":one": {"N": "1"},
+        ":at": {"N": at},
+        ":by": {"S": by},
+    }
+    if expected_version is None:
+        names["#appId"] = StateItem.APP_ID
+        condition = "attribute_exists(#appId) AND attribute_not_exists(#version)"
+    else:
+        condition = "#version = :expected"
+        values[":expected"] = {"N": expected_version}
+    if from_state is not None:
+        condition += " AND #state = :from"
+        values[":from"] = {"S": from_state}
+    return {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": audit_table,
+                    "Item": record,
+                    "ConditionExpression": "attribute_not_exists(#auditKey)",
+                    "ExpressionAttributeNames": {"#auditKey": AuditRecord.AUDIT_KEY},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": state_table,
+                    "Key": {StateItem.APP_ID: {"S": app_id}},
+                    "UpdateExpression": "SET #state = :to, #version = if_not_exists(#version, :zero) + :one, "
+                    "#updatedAt = :at, #updatedBy = :by",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+    }
+
+
+# Exit codes of both command-line tools (`python -m ops`, `python -m sandbox`): one table, documented
+# once (README.md "Exit codes") and printed by both `--help`.
+class Exit:
+    OK = 0
+    FAILED = 1  # the operation ran and failed (AWS refused it, pulumi up failed, a drill aborted ...)
+    USAGE = 2  # bad arguments or configuration, no target, stack not deployed
+    CONFLICT = 3  # refused or conflicting: state changed concurrently, risky jump, drill pre-flight
+    UNREACHABLE = 4  # a region or endpoint did not answer (connection error, timeout, 5xx)
+    NO_SANDBOX = 5  # no local sandbox running (no session file, or nothing answers at its endpoint)
+
+
+EXIT_CODES: dict[int, str] = {
+    Exit.OK: "ok",
+    Exit.FAILED: "operation failed",
+    Exit.USAGE: "usage or configuration error (bad option, no target, stack not deployed)",
+    Exit.CONFLICT: "conflict or refused (state changed concurrently, risky jump without --force, drill pre-flight)",
+    Exit.UNREACHABLE: "region or endpoint unreachable",
+    Exit.NO_SANDBOX: "no sandbox running (start it with make demo)",
+}
+
+
+def exit_code_table() -> str:
+    """The exit codes as help text, one line each."""
+    return "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
 
 
 # Keys of a region that the web app needs; the rest are for operators.

@@ -29,7 +29,9 @@ from components.regions import Region
 
 MAX_ROLE_NAME = 64  # IAM's limit
 PASSWORD_MIN_LENGTH = 12
-TEMPORARY_PASSWORD_DAYS = 7
+# Cognito's maximum (PasswordPolicyType.TemporaryPasswordValidityDays, 0..365): users that `ops sync-users`
+# copies into the secondary pool get a temporary password; they may first need it months later, at a failover.
+TEMPORARY_PASSWORD_DAYS = 365
 # USER_PASSWORD_AUTH: the sandbox and tests sign in with it (moto's SRP accepts wrong passwords).
 AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 PHOTO_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -67,6 +69,23 @@ class IdentityArgs:
     """The customer managed key of each photo bucket (kmsEnabled); default none: SSE-S3 buckets need no key."""
     retain_data: bool = True
     """Protect the user pool from deletion and keep it on `pulumi destroy`; default True."""
+    adopt_retained: bool = False
+    """Import the user pool kept by an earlier keep-data destroy (found by its name) instead of creating
+    one; default False."""
+
+
+def user_pool_name(prefix: str, region_role: str) -> str:
+    return f"{prefix}-users-{region_role}"
+
+
+def retained_pool_id(prefix: str, region: Region) -> str | None:
+    """The id of this stack's user pool in `region` if one exists (kept by a keep-data destroy), for
+    config adoptRetained. User pool ids are random: looked up by the pool's deterministic name."""
+    found = aws.cognito.get_user_pools(name=user_pool_name(prefix, region.role), opts=region.invoke_opts()).ids
+    if len(found) > 1:
+        raise ValueError(f"{len(found)} user pools named {user_pool_name(prefix, region.role)} in {region.name}: "
+                         "adopt one by hand (pulumi import)")
+    return found[0] if found else None
 
 
 def role_name(prefix: str, region_name: str) -> str:
@@ -181,7 +200,7 @@ class Identity(pulumi.ComponentResource):
 
         self.user_pool = aws.cognito.UserPool(
             f"{name}-users",
-            name=f"{args.prefix}-users-{region.role}",
+            name=user_pool_name(args.prefix, region.role),
             # Users are created by operators (ops CLI), never by sign-up.
             admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
             password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
@@ -202,7 +221,8 @@ class Identity(pulumi.ComponentResource):
             mfa_configuration="OFF",
             deletion_protection="ACTIVE" if args.retain_data else "INACTIVE",
             # A protected pool cannot be deleted: leave it (and its users) behind on destroy.
-            opts=region.opts(self, retain_on_delete=args.retain_data),
+            opts=region.opts(self, retain_on_delete=args.retain_data,
+                             import_=retained_pool_id(args.prefix, region) if args.adopt_retained else None),
         )
         self.user_pool_client = aws.cognito.UserPoolClient(
             f"{name}-client",

@@ -14,6 +14,10 @@ With customer managed keys (`kms_key_arns`, config kmsEnabled) each bucket encry
 replication re-encrypts every copy with the destination region's key: the rules opt in to SSE-KMS objects and
 name the destination key, and each replication role may decrypt with the source key and encrypt with the
 destination key, only through S3 in that key's region and only for the photos of that bucket.
+
+With `retain_data` a bucket and the settings that protect or maintain its photos (versioning,
+public access block, ownership, encryption, TLS-only policy, lifecycle) survive `pulumi destroy`;
+with `adopt_retained` the next `pulumi up` imports them (ids = the bucket's deterministic name).
 """
 
 from __future__ import annotations
@@ -87,7 +91,10 @@ class ObjectStoreArgs:
     """ARNs of the app users' roles (both regions): the bucket policies deny them unconditional writes
     and deletes. Empty: no such denial."""
     retain_data: bool = True
-    """Keep the buckets (and their protections) on `pulumi destroy`; default True."""
+    """Keep the buckets (and their protections and lifecycle) on `pulumi destroy`; default True."""
+    adopt_retained: bool = False
+    """Import the buckets and settings kept by an earlier keep-data destroy; default False. Needs
+    `account_id` as a plain string (the import ids are the bucket names)."""
     kms_key_arns: Mapping[str, pulumi.Input[str]] | None = None
     """Region role -> customer managed key of that region (kms.MultiRegionKey.arns); default None: SSE-S3."""
 
@@ -186,6 +193,9 @@ def _validate(args: ObjectStoreArgs) -> None:
     if not list(args.cors_origins):
         raise ValueError("ObjectStoreArgs.cors_origins needs at least one origin (the site URL)")
     check_region_keys("ObjectStoreArgs.kms_key_arns", args.kms_key_arns, args.regions)
+    if args.adopt_retained and not isinstance(args.account_id, str):
+        raise ValueError("ObjectStoreArgs.adopt_retained needs account_id as a plain string (bucket names are the "
+                         "import ids)")
     if args.noncurrent_version_days < 1:
         raise ValueError(f"ObjectStoreArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
@@ -223,6 +233,8 @@ class ObjectStore(pulumi.ComponentResource):
         self, name: str, args: ObjectStoreArgs, region: Region
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
         child = f"{name}-{region.role}"
+        # Adopting: the bucket and every retained setting import by the bucket's name.
+        adopted = bucket_name(args.prefix, region.name, str(args.account_id)) if args.adopt_retained else None
         bucket = aws.s3.Bucket(
             child,
             bucket=pulumi.Output.from_input(args.account_id).apply(
@@ -230,11 +242,12 @@ class ObjectStore(pulumi.ComponentResource):
             ),
             # Without retain_data, `pulumi destroy` removes photos too (dev stacks).
             force_destroy=not args.retain_data,
-            opts=region.opts(self, retain_on_delete=args.retain_data),
+            opts=region.opts(self, retain_on_delete=args.retain_data, import_=adopted),
         )
-        # With retain_data, the settings that protect the retained photos stay with them:
-        # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP.
-        keep = region.opts(self, retain_on_delete=args.retain_data)
+        # With retain_data, the settings that protect or maintain the retained photos stay with them:
+        # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP,
+        # deleting the lifecycle would keep old versions and delete markers forever.
+        keep = region.opts(self, retain_on_delete=args.retain_data, import_=adopted)
         versioning = aws.s3.BucketVersioning(
             f"{child}-versioning",
             bucket=bucket.id,
@@ -251,7 +264,7 @@ class ObjectStore(pulumi.ComponentResource):
             # S3 checks a new policy against the public access block: set that first. The alias keeps the
             # policy in place (updated, not replaced) on stacks created when it was TLS-only.
             opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access],
-                             aliases=[pulumi.Alias(name=f"{child}-tls-only")]),
+                             aliases=[pulumi.Alias(name=f"{child}-tls-only")], import_=adopted),
         )
         aws.s3.BucketCorsConfiguration(
             f"{child}-cors",
@@ -267,8 +280,11 @@ class ObjectStore(pulumi.ComponentResource):
             ],
             opts=region.opts(self),
         )
-        # Lifecycle rules on a bucket take effect on versions: configure after versioning.
-        expire_old_versions(child, bucket, args.noncurrent_version_days, region.opts(self, depends_on=[versioning]))
+        # Lifecycle rules on a bucket take effect on versions: configure after versioning. Kept (and adopted)
+        # with the bucket: a kept bucket without it would keep every old version forever.
+        expire_old_versions(child, bucket, args.noncurrent_version_days,
+                            region.opts(self, depends_on=[versioning], retain_on_delete=args.retain_data,
+                                        import_=adopted))
         notify_eventbridge(child, bucket, region.opts(self))
         return bucket, versioning
 

@@ -3,9 +3,10 @@
 A managed policy (attachable to an existing operators' group as well) and a role that only the
 configured principals may assume (`operatorPrincipals`, with MFA unless `operatorRequireMfa` is
 false); with none configured the role trusts nobody. It grants every shared route of every API
-(including `PUT /state`) and the conditional UpdateItem on the AppConfig table of BOTH regions, so
-the state can be switched through whichever region is still up. The app users' role gets none of
-this, and the operator writes no photo or comment: those routes are owner-scoped (docs/identity.md).
+(including `PUT /state`), the conditional UpdateItem on the AppConfig table and the audit record's
+PutItem (one transaction) in BOTH regions, so the state can be switched through whichever region is
+still up, and reading the audit trail. The app users' role gets none of this, and the operator writes
+no photo or comment: those routes are owner-scoped (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from components.regions import Region
 MAX_IAM_NAME = 64  # roles; managed policy names allow 128
 SESSION_SECONDS = 3600
 STATE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+# `ops state set` puts the switch's audit record in the same transaction (TransactWriteItems is authorised
+# per item); `ops state history` queries the records; `ops state migrate` puts the legacy history's.
+AUDIT_TABLE_ACTIONS = ["dynamodb:PutItem", "dynamodb:Query"]
 # `ops status` counts photos (Query) and comments (Scan, Select=COUNT).
 COUNT_ACTIONS = ["dynamodb:Query", "dynamodb:Scan"]
 # `ops sync-users` lists both pools and creates (then disables, if disabled in the primary) in the other.
@@ -41,6 +45,8 @@ class OperatorAccessArgs:
     """ARNs of the AppConfig table in both regions; required, at least one."""
     data_table_arns: Sequence[pulumi.Input[str]] = ()
     """ARNs of the tables `ops status` counts (comments, photos) in both regions."""
+    audit_table_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the stateAudit table in both regions: every switch writes its record there."""
     user_pool_arns: Sequence[pulumi.Input[str]] = ()
     """User pool ARNs, primary first: `ops sync-users` lists both and creates users in the others."""
     trusted_principals: Sequence[str] = ()
@@ -54,9 +60,10 @@ def operator_name(prefix: str) -> str:
 
 
 def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str],
-                    data_table_arns: Sequence[str] = (), user_pool_arns: Sequence[str] = ()) -> str:
-    """Call every route; read and (conditionally) update the state item in either region; count
-    items and copy users for `ops status` and `ops sync-users`."""
+                    data_table_arns: Sequence[str] = (), user_pool_arns: Sequence[str] = (),
+                    audit_table_arns: Sequence[str] = ()) -> str:
+    """Call every route; read and (conditionally) update the state item in either region, with its audit
+    record; count items and copy users for `ops status` and `ops sync-users`."""
     statements = []
     routes = list(dict.fromkeys(invoke_arns))
     # IAM rejects a statement without resources: no routes, no statement.
@@ -71,6 +78,9 @@ def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[
             "Resource": list(dict.fromkeys(app_config_table_arns)),
         }
     )
+    if audit_table_arns:
+        statements.append({"Sid": "AuditSwitches", "Effect": "Allow", "Action": AUDIT_TABLE_ACTIONS,
+                           "Resource": list(dict.fromkeys(audit_table_arns))})
     if data_table_arns:
         statements.append({"Sid": "CountItems", "Effect": "Allow", "Action": COUNT_ACTIONS,
                            "Resource": list(dict.fromkeys(data_table_arns))})
@@ -143,6 +153,7 @@ class OperatorAccess(pulumi.ComponentResource):
                 pulumi.Output.all(*args.app_config_table_arns),
                 pulumi.Output.all(*args.data_table_arns),
                 pulumi.Output.all(*args.user_pool_arns),
+                pulumi.Output.all(*args.audit_table_arns),
             ).apply(lambda arns: operator_policy(*arns)),
             opts=region.opts(self),
         )

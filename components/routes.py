@@ -53,14 +53,22 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
+# The version a state switch is conditioned on. Below 10^7 so that every reading of the JSON number by
+# API Gateway (Integer, Long, Double: "9999999.0", String) renders a plain DynamoDB number in the template.
+MAX_STATE_VERSION = 9_999_999
+MAX_REASON_LENGTH = 200
+
 STATE_MODEL = {
     "$schema": _DRAFT4,
     "title": "StateChange",
     "type": "object",
-    "required": ["state"],
+    # expectedVersion is required: the switch is a transaction (state item + audit record), which
+    # returns no item, so it is always conditioned on the version the caller read.
+    "required": ["state", "expectedVersion"],
     "properties": {
         "state": {"type": "string", "enum": list(STATES)},
-        "expectedVersion": {"type": "integer", "minimum": 0},
+        "expectedVersion": {"type": "integer", "minimum": 0, "maximum": MAX_STATE_VERSION},
+        "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH},
     },
 }
 
@@ -88,6 +96,7 @@ PHOTO_MODEL = {
 _APP = Table.APP_CONFIG
 _COMMENTS = Table.COMMENTS
 _PHOTOS = Table.PHOTOS
+_AUDIT = Table.STATE_AUDIT
 
 ROUTING_ROUTES: tuple[Route, ...] = (
     Route(
@@ -102,13 +111,13 @@ ROUTING_ROUTES: tuple[Route, ...] = (
     Route(
         method="PUT",
         path="/state/{appId}",
-        action="UpdateItem",
+        action="TransactWriteItems",
         request_template="state-put.request.vtl",
         response_template="state-put.response.vtl",
-        grants=(("dynamodb:UpdateItem", _APP),),
+        grants=(("dynamodb:PutItem", _AUDIT), ("dynamodb:UpdateItem", _APP)),
         body_model=STATE_MODEL,
         operator_only=True,
-        summary="Switch the routing state (operator only; optional optimistic expectedVersion).",
+        summary="Switch the routing state (operator only): conditional on expectedVersion, with its audit record.",
     ),
 )
 
@@ -214,7 +223,7 @@ def template_values(
     """The placeholder values of one region's templates (resolve with Output.all(**values))."""
     if role not in WRITABLE_STATE:
         raise ValueError(f"role must be one of {', '.join(WRITABLE_STATE)}, got {role!r}")
-    absent = [name for name in (_APP, _COMMENTS, _PHOTOS) if name not in table_names]
+    absent = [name for name in (_APP, _COMMENTS, _PHOTOS, _AUDIT) if name not in table_names]
     if absent:
         raise ValueError(f"table_names lacks {', '.join(absent)}")
     return {
@@ -222,6 +231,8 @@ def template_values(
         "appConfigTable": table_names[_APP],
         "commentsTable": table_names[_COMMENTS],
         "photosTable": table_names[_PHOTOS],
+        "stateAuditTable": table_names[_AUDIT],
+        "regionRole": role,
         "writableState": WRITABLE_STATE[role],
         "gallery": GALLERY,
         "photoIds": PHOTO_IDS,

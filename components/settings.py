@@ -105,6 +105,8 @@ class Settings:
     site_domain: str
     site_certificate_arn: str
     retain_data: bool
+    adopt_retained: bool
+    deploy_site_files: bool
     alarm_email: str
     auto_failover: bool
     api_throttle_rate_limit: int
@@ -277,6 +279,8 @@ def load_settings(
         site_domain=values["siteDomain"],
         site_certificate_arn=values["siteCertificateArn"],
         retain_data=values["retainData"],
+        adopt_retained=values["adoptRetained"],
+        deploy_site_files=values["deploySiteFiles"],
         alarm_email=values["alarmEmail"],
         auto_failover=values["autoFailover"],
         api_throttle_rate_limit=values["apiThrottleRateLimit"],

@@ -4,7 +4,7 @@ CloudFront reads the buckets through an Origin Access Control (SigV4; the refere
 legacy origin access identity is deprecated) and fails over from the primary's bucket to
 the secondary's on errors, so the site stays up when the primary region is down.
 `SiteContent` writes `uiConfig.json` (built from stack outputs) and the built web app to
-BOTH buckets.
+BOTH buckets; `built_site` stops `pulumi up` early when the app was never built.
 
 Both buckets are versioned (a bad deploy can be rolled back; old versions expire) and send their events to
 EventBridge. Hardened profile: a web ACL in front of the distribution (`web_acl_arn`, components/waf.py) and a
@@ -35,6 +35,9 @@ from components.private_bucket import (
     notify_eventbridge,
 )
 from components.regions import Region, RegionPair
+from components.settings import PROJECT_FILE, ConfigError
+
+WEBAPP_DIST = PROJECT_FILE.parent / "webapp" / "dist"  # where `npm run build` (make web) writes the app
 
 MAX_BUCKET_NAME = 63
 ACCOUNT_ID_LENGTH = 12
@@ -364,8 +367,8 @@ class SiteContentArgs:
     """The site whose buckets (both regions) receive the files; required."""
     ui_config: pulumi.Input[dict[str, Any]]
     """The web app's configuration, written as uiConfig.json; required."""
-    dist_dir: Path
-    """The built web app (must hold index.html); absent -> only uiConfig.json is written."""
+    dist_dir: Path | None
+    """The built web app (must hold index.html, see `built_site`); None -> only uiConfig.json is written."""
 
 
 def content_type(key: str) -> str:
@@ -386,9 +389,26 @@ def cache_control(key: str) -> str:
     return SHORT
 
 
-def site_files(dist_dir: Path) -> list[tuple[str, Path]]:
+def built_site(deploy_files: bool, dist_dir: Path | None = None) -> Path | None:
+    """The built web app to upload (default webapp/dist), or None when config deploySiteFiles is false.
+
+    Called first thing by the program: without the build, `pulumi up` stops before creating anything,
+    with one line saying how to build it (a site without index.html would deploy silently otherwise)."""
+    if not deploy_files:
+        return None
+    dist = WEBAPP_DIST if dist_dir is None else dist_dir
+    if not (dist / INDEX).is_file():
+        raise ConfigError(
+            f"the web app is not built ({dist / INDEX} is missing): run `make web` (or `cd webapp && npm ci && "
+            "npm run build`) before `pulumi up`, or set `pulumi config set deploySiteFiles false` to deploy "
+            "only uiConfig.json"
+        )
+    return dist
+
+
+def site_files(dist_dir: Path | None) -> list[tuple[str, Path]]:
     """(key, path) of every file of the built app, sorted; uiConfig.json is the program's own."""
-    if not dist_dir.is_dir():
+    if dist_dir is None:
         return []
     if not (dist_dir / INDEX).is_file():
         raise ValueError(f"SiteContentArgs.dist_dir {dist_dir} has no {INDEX}: build the web app first")

@@ -239,4 +239,10 @@ class FakeCloud:
             return {"name": name, "region": name, "id": name, "endpoint": f"ec2.{name}.amazonaws.com"}
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:cognito/getUserPools:getUserPools":
+            # One pool of that name exists (a pool kept by a keep-data destroy), with a plausible id.
+            name, where = args["name"], region or "us-east-1"
+            pool_id = f"{where}_{_token(where, name, length=9)}"
+            return {"id": where, "name": name, "ids": [pool_id],
+                    "arns": [f"arn:aws:cognito-idp:{where}:{self.account}:userpool/{pool_id}"]}
         raise NotImplementedError(f"FakeCloud does not answer invoke {token} {json.dumps(args)[:200]}")

@@ -145,6 +145,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 "delete_before_replace": bool(request.deleteBeforeReplace),
                 # Former names (alias specs or URNs, whichever the SDK sent): the resource moves, not replaced.
                 "aliases": [str(a) for a in (*request.aliases, *request.aliasURNs)],
+                "import": request.importId,  # the `import_` option ('' when not importing)
             },
         )
         with self.lock:

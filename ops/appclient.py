@@ -150,27 +150,64 @@ class AppUser:
             params = {named.owner_param: self.owner, **params}
         return named.url_path(**params)
 
+    # -- the app's operations, as answers (status 0 = no answer): the drill's workload and its checks --
+    def send_comment(self, role: str, photo_id: str, message: str, timeout: float = TIMEOUT) -> Answer:
+        return self.api("POST", role, self.path("postComment", photoId=photo_id), {"message": message},
+                        timeout=timeout)
+
+    def list_comments(self, role: str, photo_id: str, timeout: float = TIMEOUT) -> Answer:
+        return self.api("GET", role, self.path("listComments", photoId=photo_id), timeout=timeout)
+
+    def send_photo(self, role: str, photo_id: str, data: bytes, content_type: str = "image/png",
+                   timeout: float = TIMEOUT) -> Answer:
+        """Bytes to `role`'s bucket (create-only, under the owner's prefix), then the record through the API
+        (the web app's order); the first failure."""
+        put = self.put_object(role, photo_id, data, content_type)
+        if put.status != 200:
+            return put
+        return self.register_photo(role, photo_id, len(data), content_type, timeout=timeout)
+
+    def all_photos(self, role: str, timeout: float = TIMEOUT, max_pages: int = 50,
+                   newer_than_ms: int | None = None) -> list[dict[str, Any]] | None:
+        """The photo records of `role`'s region, newest first, following `next` until a page reaches records
+        older than `newer_than_ms` (epoch ms; None: every page); None when the region does not answer."""
+        photos: list[dict[str, Any]] = []
+        cursor = ""
+        for _ in range(max_pages):
+            query = "?limit=100" + (f"&cursor={quote(cursor)}" if cursor else "")
+            answer = self.api("GET", role, self.path("listPhotos") + query, timeout=timeout)
+            if answer.status != 200:
+                return None
+            page = answer.body["photos"]
+            photos += page
+            cursor = answer.body.get("next") or ""
+            if not cursor or (newer_than_ms is not None and page and int(page[-1].get("createdAt") or 0)
+                              < newer_than_ms):
+                break
+        return photos
+
     # -- the app's operations (raise AppError unless 2xx) --------------------------------------------
     def post_comment(self, role: str, photo_id: str, message: str) -> dict[str, Any]:
-        return _ok(self.api("POST", role, self.path("postComment", photoId=photo_id), {"message": message}))
+        return _ok(self.send_comment(role, photo_id, message))
 
     def comments(self, role: str, photo_id: str) -> list[dict[str, Any]]:
-        return _ok(self.api("GET", role, self.path("listComments", photoId=photo_id)))["comments"]
+        return _ok(self.list_comments(role, photo_id))["comments"]
 
     def photos(self, role: str, limit: int = 100) -> list[dict[str, Any]]:
         return _ok(self.api("GET", role, f"{self.path('listPhotos')}?limit={limit}"))["photos"]
 
-    def register_photo(self, role: str, photo_id: str, size: int, content_type: str = "image/png") -> Answer:
+    def register_photo(self, role: str, photo_id: str, size: int, content_type: str = "image/png",
+                       timeout: float = TIMEOUT) -> Answer:
         return self.api("POST", role, self.path("registerPhoto"),
-                        {"photoId": photo_id, "size": size, "contentType": content_type})
+                        {"photoId": photo_id, "size": size, "contentType": content_type}, timeout=timeout)
 
     def upload_photo(self, role: str, photo_id: str, data: bytes, content_type: str = "image/png") -> dict[str, Any]:
         """Bytes to `role`'s bucket (create-only, under the owner's prefix), then the record through the
         API (the web app's order)."""
-        put = self.put_object(role, photo_id, data, content_type)
-        if put.status != 200:
-            raise AppError(put.status, "S3", f"upload of {photo_id} failed: {put.body!r}"[:300])
-        return _ok(self.register_photo(role, photo_id, len(data), content_type))
+        answer = self.send_photo(role, photo_id, data, content_type)
+        if answer.status != 200 and isinstance(answer.body, bytes):  # S3 refused the bytes
+            raise AppError(answer.status, "S3", f"upload of {photo_id} failed: {answer.body!r}"[:300])
+        return _ok(answer)
 
     def object_url(self, role: str, photo_id: str) -> str:
         """URL of this user's photo `photo_id` (key public/<owner>/<photoId>) in `role`'s bucket."""

@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from ops import diagram, drill, smoke, stack, state, status, users
-from ops.context import Cli, OpsGroup
+from ops.context import SANDBOX_HELP, STACK_HELP, Cli, OpsGroup
 from ops.errors import exit_code_table
 from ops.factory import SESSION_ENV, Factory
 
 EPILOG = (
-    "\b\nExit codes:\n" + exit_code_table() + "\n\n"
+    "\b\nExit codes (the same for python -m sandbox):\n" + exit_code_table() + "\n\n"
     "Targets: --stack NAME reads the stack's outputs through the Pulumi Automation API and uses your "
-    f"AWS credentials; --sandbox reads .sandbox/session.json (or ${SESSION_ENV}) written by `make demo`."
+    f"AWS credentials; --sandbox reads .sandbox/session.json (or ${SESSION_ENV}) written by `make demo`. "
+    "Either goes before or after the command."
 )
 
 app = typer.Typer(
@@ -32,15 +33,14 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    stack_name: Annotated[
-        str | None, typer.Option("--stack", metavar="NAME", help="A deployed Pulumi stack of this project.")
-    ] = None,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="The local two-region sandbox (make demo).")] = False,
+    stack_name: Annotated[str | None, typer.Option("--stack", metavar="NAME", help=STACK_HELP)] = None,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help=SANDBOX_HELP)] = False,
 ) -> None:
-    """Choose exactly one target: --stack NAME or --sandbox."""
+    """Choose exactly one target: --stack NAME or --sandbox (before or after the command)."""
     # Tests pass their own Factory as `obj`; the command line gets the real one.
     factory = ctx.obj if isinstance(ctx.obj, Factory) else Factory()
-    ctx.obj = Cli(factory=factory, stack=stack_name, sandbox=sandbox)
+    ctx.obj = Cli(factory=factory)
+    ctx.obj.choose(stack=stack_name, sandbox=sandbox)
 
 
 app.command("outputs")(stack.outputs_command)

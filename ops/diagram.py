@@ -34,14 +34,13 @@ import typer
 from components.contract import PROJECT, REGION_ROLES, RegionOut
 from ops.context import cli_of
 from ops.errors import OpsError, UsageError
-from ops.output import emit_json, say
+from ops.output import JsonOption, emit_json, say
 
 if TYPE_CHECKING:
     from harness.program import ProgramRun, Registration
 
 DEFAULT_OUTPUT = Path("docs") / "architecture.png"  # under the repo root
 FORMATS = {".png": "png", ".svg": "svg"}
-SANDBOX_STACK = "sandbox"
 NO_DOT = "graphviz's `dot` is not installed: install graphviz (apt-get install graphviz, brew install graphviz)"
 
 # Resource types.
@@ -582,17 +581,13 @@ def diagram_command(
         typer.Option("--output", "-o", dir_okay=False,
                      help="PNG or SVG file to write, by extension (default docs/architecture.png in the repo)."),
     ] = None,
-    stack_name: Annotated[
-        str | None, typer.Option("--stack", metavar="NAME", help="Draw this stack (its Pulumi.NAME.yaml config).")
-    ] = None,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="Draw the sandbox stack (Pulumi.sandbox.yaml).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Also print the graph (nodes, edges) as JSON on stdout.")]
-    = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Draw the architecture (both regions, replication, APIs, identity, site, operator role) from the
-    program's resource graph, run offline with the stack's config: nothing is read from AWS."""
+    program's resource graph, run offline with the target stack's config (--sandbox: Pulumi.sandbox.yaml):
+    nothing is read from AWS."""
     cli = cli_of(ctx)
-    stack = _stack(cli.stack, cli.sandbox, stack_name, sandbox)
+    stack = cli.config_stack()
     path = output if output is not None else cli.factory.root / DEFAULT_OUTPUT
     output_format(path)
     if shutil.which("dot") is None:
@@ -602,13 +597,3 @@ def diagram_command(
     say(f"wrote {path}: stack {stack}, {len(graph.nodes)} resources, {len(graph.edges)} links")
     if as_json:
         emit_json({"file": str(path), **graph.as_json()})
-
-
-def _stack(root_stack: str | None, root_sandbox: bool, stack: str | None, sandbox: bool) -> str:
-    """The stack named by the target options, given before or after `diagram`."""
-    stacks = {name for name in (root_stack, stack) if name}
-    if len(stacks) > 1 or (stacks and (root_sandbox or sandbox)):
-        raise UsageError("choose one target: --stack NAME or --sandbox, not both")
-    if not stacks and not (root_sandbox or sandbox):
-        raise UsageError("no target: pass --stack NAME (a stack's config) or --sandbox (the sandbox stack)")
-    return stacks.pop() if stacks else SANDBOX_STACK

@@ -1,12 +1,19 @@
-"""`drill`: a failover drill under load, with measured RTO, RPO, drain time and reconciliation.
+"""`drill`: a failover drill under load, with measured RTO, RPO, drain time and reconciliation, that never
+strands the application.
 
 A workload generator writes comments (and every `photo_every`-th write a photo: bytes, then its
 record) at a steady rate through the real signed APIs, choosing its region like the web app does
 (from the routing state, re-checked after every refusal or error), and records every attempt.
 Meanwhile the drill walks the runbook:
 
-    steady -> fence -> drain (measured) -> failover via the secondary -> [primary outage] ->
-    writes in the secondary -> [primary back] -> fence -> drain back -> active -> steady
+    pre-flight (both regions answer, `active` in both) -> steady -> fence -> drain (measured) ->
+    [the secondary reads `fenced`] -> failover via the secondary -> [primary outage] -> writes in the
+    secondary -> [primary back] -> fence -> drain back -> [the primary reads `fenced`] -> active -> steady
+
+Every wait is bounded (`DrillPlan.state_timeout`, `drain_timeout`: defaults for the sandbox and for real
+stacks). On any failure or Ctrl-C the drill stops the workload, walks the application back to `active`
+through whichever region answers (failover -> fenced -> drain back, bounded -> active), or names the one
+command that will (`drill --restore`), exits non-zero and records the abort in its report.
 
 RTO: the longest time clients could not write (last acknowledged write before a switch to the
 first one after). RPO: acknowledged writes of the old region missing in the new one at the
@@ -15,127 +22,38 @@ moment of the switch. At the end every acknowledged write must be in both region
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from components.contract import REGION_ROLES
 from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
-from ops.errors import FAILED, OpsError, UsageError
+from ops.drill_model import Attempt, DrillResult, Event, Window, summary_rows
+from ops.errors import FAILED, ConflictError, OpsError, UsageError, describe
 from ops.factory import Factory, Target
-from ops.output import emit_json, say, table
+from ops.output import JsonOption, emit_json, say, table
 from ops.smoke import PIXEL, app_config, credentials, sign_in
-from ops.state import Via, set_state
+from ops.state import RegionState, Via, read_state, set_state, wait_for_state
 
 MAX_PHOTO_PAGES = 50
 STATE_TIMEOUT = 1.5  # seconds: a region that does not answer the state API this fast is treated as down
 WRITE_TIMEOUT = 3.0
 VERIFY_SECONDS = 0.05  # how often the verifier looks for acknowledged writes in the other region
 VERIFY_TIMEOUT = 0.5
-
-
-@dataclass
-class Attempt:
-    n: int
-    kind: str  # comment | photo
-    key: str  # photoId (comments: one comment per drill photoId)
-    role: str
-    start: float  # seconds since the drill began
-    end: float
-    status: int  # HTTP status, 0 = no answer
-    replicated: float | None = None  # seconds since the drill began when the other region first showed it
-
-    @property
-    def lag(self) -> float | None:
-        return None if self.replicated is None else self.replicated - self.end
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-@dataclass
-class Event:
-    at: float
-    name: str
-    detail: str = ""
-
-
-@dataclass
-class Window:
-    """A time clients could not write, around a switch."""
-
-    name: str
-    start: float  # the last acknowledged write before it
-    end: float  # the first acknowledged write after it
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
-
-
-@dataclass
-class DrillResult:
-    target: str
-    rate: float
-    outage: bool
-    duration: float
-    events: list[Event]
-    attempts: list[Attempt]
-    windows: list[Window]
-    drains: dict[str, float]  # "forward" / "back" -> seconds from fence to drained
-    rpo_missing: dict[str, int]  # switch -> acknowledged writes missing in the new region when it took over
-    lost: list[str] = field(default_factory=list)  # "<role>: <kind> <key>"
-    duplicated: list[str] = field(default_factory=list)
-
-    @property
-    def acknowledged(self) -> list[Attempt]:
-        return [a for a in self.attempts if a.ok]
-
-    @property
-    def rto(self) -> float:
-        return max((w.seconds for w in self.windows), default=0.0)
-
-    @property
-    def rpo(self) -> int:
-        return max(self.rpo_missing.values(), default=0)
-
-    def lags(self) -> dict[str, dict[str, float]]:
-        """Replication lag per direction: p50 and max of the acknowledged writes."""
-        result = {}
-        for role, other in (("primary", "secondary"), ("secondary", "primary")):
-            lags = sorted(a.lag for a in self.attempts if a.role == role and a.lag is not None)
-            if lags:
-                result[f"{role} -> {other}"] = {"n": len(lags), "p50": round(lags[len(lags) // 2], 3),
-                                                "max": round(lags[-1], 3)}
-        return result
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "rateWritesPerSecond": self.rate,
-            "primaryOutage": self.outage,
-            "durationS": round(self.duration, 3),
-            "attempts": len(self.attempts),
-            "acknowledged": len(self.acknowledged),
-            "refused": sum(1 for a in self.attempts if a.status == 409),
-            "unanswered": sum(1 for a in self.attempts if a.status == 0 or a.status >= 500),
-            "rtoS": round(self.rto, 3),
-            "rtoWindows": [{"name": w.name, "seconds": round(w.seconds, 3)} for w in self.windows],
-            "rpoWrites": self.rpo,
-            "rpoMissingAtSwitch": self.rpo_missing,
-            "drainS": {k: round(v, 3) for k, v in self.drains.items()},
-            "replicationLagS": self.lags(),
-            "lost": len(self.lost),
-            "duplicated": len(self.duplicated),
-            "lostWrites": self.lost,
-            "duplicatedWrites": self.duplicated,
-        }
+DRAIN_POLL = 0.1
+CLOCK_SKEW_MS = 5 * 60 * 1000  # API Gateway stamps records with its own clock
+OTHER = {"primary": "secondary", "secondary": "primary"}
+# (state timeout, drain timeout) in seconds. Sandbox: replication lag is ~1 s. Real stacks: global tables
+# replicate in about a second, S3 Replication Time Control promises 15 minutes for 99.99 % of objects.
+DEFAULT_TIMEOUTS = {"sandbox": (10.0, 30.0), "stack": (60.0, 900.0)}
 
 
 class Workload:
@@ -147,6 +65,8 @@ class Workload:
         self.user, self.rate, self.photo_every, self.clock = user, rate, photo_every, clock
         self.attempts: list[Attempt] = []
         self.role = "primary"
+        # The drill's writes are newer than this (epoch ms, with room for clock skew): listings stop there.
+        self.since_ms = int(time.time() * 1000) - CLOCK_SKEW_MS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="drill-workload", daemon=True)
         self._verifier = threading.Thread(target=self._verify, name="drill-verifier", daemon=True)
@@ -160,8 +80,9 @@ class Workload:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(30)
-        self._verifier.join(30)
+        for thread in (self._thread, self._verifier):
+            if thread.is_alive():
+                thread.join(30)
 
     def snapshot(self) -> list[Attempt]:
         with self._lock:
@@ -187,15 +108,9 @@ class Workload:
         kind = "photo" if self.photo_every and n % self.photo_every == self.photo_every - 1 else "comment"
         key, role, start = new_photo_id(f"drill{n}-"), self.role, self.clock()
         if kind == "photo":
-            put = self.user.put_object(role, key, PIXEL, "image/png")
-            status = put.status
-            if status == 200:
-                status = self.user.api("POST", role, "/photos", {"photoId": key, "size": len(PIXEL),
-                                                                  "contentType": "image/png"},
-                                       timeout=WRITE_TIMEOUT).status
+            status = self.user.send_photo(role, key, PIXEL, "image/png", timeout=WRITE_TIMEOUT).status
         else:
-            status = self.user.api("POST", role, f"/comments/{key}", {"message": f"drill write {n}"},
-                                   timeout=WRITE_TIMEOUT).status
+            status = self.user.send_comment(role, key, f"drill write {n}", timeout=WRITE_TIMEOUT).status
         attempt = Attempt(n, kind, key, role, start, self.clock(), status)
         with self._lock:
             self.attempts.append(attempt)
@@ -209,57 +124,64 @@ class Workload:
         while not self._stop.wait(VERIFY_SECONDS):
             with self._lock:
                 pending = list(self._unreplicated)
-            for attempt in pending:
-                other = "secondary" if attempt.role == "primary" else "primary"
-                if present(self.user, other, attempt, timeout=VERIFY_TIMEOUT):
-                    attempt.replicated = self.clock()
-                    with self._lock:
+            for role in REGION_ROLES:
+                mine = [a for a in pending if a.role == role]
+                if not mine or self._stop.is_set():
+                    continue
+                held = copies(self.user, OTHER[role], mine, self.since_ms, timeout=VERIFY_TIMEOUT)
+                seen = self.clock()
+                with self._lock:
+                    for attempt in (a for a in mine if held[a.key]):
+                        attempt.replicated = seen
                         self._unreplicated.remove(attempt)
 
 
-def present(user: AppUser, role: str, attempt: Attempt, timeout: float = WRITE_TIMEOUT) -> int:
-    """How many copies of an acknowledged write `role`'s region holds (0 = missing)."""
-    if attempt.kind == "comment":
-        answer = user.api("GET", role, f"/comments/{attempt.key}", timeout=timeout)
-        return len(answer.body["comments"]) if answer.status == 200 else 0
-    records = sum(1 for p in _photos(user, role, timeout) if p.get("photoId") == attempt.key)
-    if records and user.get_object(role, attempt.key).status != 200:
-        return 0  # the record without its bytes is not the photo yet
-    return records
+def copies(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | None = None,
+           timeout: float = WRITE_TIMEOUT) -> dict[str, int]:
+    """How many copies of each write `role`'s region holds (0 = missing or no answer), by key. Photos: one
+    listing of the records newer than `since_ms` (the drill's), then each found photo's bytes."""
+    found: dict[str, int] = {}
+    photos = [a for a in attempts if a.kind == "photo"]
+    records: dict[str, int] = {}
+    if photos:
+        for record in user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []:
+            records[record.get("photoId", "")] = records.get(record.get("photoId", ""), 0) + 1
+    for attempt in attempts:
+        if attempt.kind == "comment":
+            answer = user.list_comments(role, attempt.key, timeout=timeout)
+            found[attempt.key] = len(answer.body["comments"]) if answer.status == 200 else 0
+        elif records.get(attempt.key) and user.get_object(role, attempt.key).status == 200:
+            found[attempt.key] = records[attempt.key]
+        else:
+            found[attempt.key] = 0  # no record, or the record without its bytes: not the photo yet
+    return found
 
 
-def _photos(user: AppUser, role: str, timeout: float) -> list[dict[str, Any]]:
-    """Every photo record of `role`'s region (the drill's photos are among the newest pages)."""
-    photos: list[dict[str, Any]] = []
-    cursor = ""
-    for _ in range(MAX_PHOTO_PAGES):
-        answer = user.api("GET", role, f"/photos?limit=100{'&cursor=' + cursor if cursor else ''}", timeout=timeout)
-        if answer.status != 200:
-            return photos
-        photos += answer.body["photos"]
-        cursor = answer.body.get("next") or ""
-        if not cursor:
-            break
-    return photos
-
-
-def missing_in(user: AppUser, role: str, attempts: list[Attempt]) -> list[Attempt]:
-    return [a for a in attempts if a.ok and present(user, role, a) == 0]
+def missing_in(user: AppUser, role: str, attempts: list[Attempt], deadline: float | None = None,
+               clock: Callable[[], float] = time.monotonic, since_ms: int | None = None) -> list[Attempt]:
+    """The acknowledged writes `role`'s region does not hold yet; past `deadline` every one counts as missing."""
+    acknowledged = [a for a in attempts if a.ok]
+    if not acknowledged or (deadline is not None and clock() > deadline):
+        return acknowledged
+    held = copies(user, role, acknowledged, since_ms)
+    return [a for a in acknowledged if not held[a.key]]
 
 
 def wait_drained(user: AppUser, destination: str, attempts: list[Attempt], timeout: float,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> tuple[bool, float]:
-    """Until every acknowledged write of the other region shows in `destination`; (drained, seconds)."""
+                 clock: Callable[[], float], sleep: Callable[[float], None],
+                 since_ms: int | None = None) -> tuple[bool, float, int]:
+    """Until every acknowledged write of the other region shows in `destination`, at most `timeout` seconds:
+    (drained, seconds, writes still missing)."""
     began = clock()
-    source = "secondary" if destination == "primary" else "primary"
-    pending = [a for a in attempts if a.ok and a.role == source]
+    deadline = began + timeout
+    pending = [a for a in attempts if a.ok and a.role == OTHER[destination]]
     while True:
-        pending = missing_in(user, destination, pending)
+        pending = missing_in(user, destination, pending, deadline, clock, since_ms)
         if not pending:
-            return True, clock() - began
-        if clock() - began > timeout:
-            return False, clock() - began
-        sleep(0.1)
+            return True, clock() - began, 0
+        if clock() >= deadline:
+            return False, clock() - began, len(pending)
+        sleep(DRAIN_POLL)
 
 
 def gaps(attempts: list[Attempt], events: list[Event]) -> list[Window]:
@@ -280,13 +202,133 @@ class DrillPlan:
     rate: float = 5.0
     steady: float = 3.0  # seconds of writes in each steady phase
     outage: bool = True  # sandbox only
-    drain_timeout: float = 60.0
+    state_timeout: float = DEFAULT_TIMEOUTS["sandbox"][0]  # until a region reads the state just written
+    drain_timeout: float = DEFAULT_TIMEOUTS["sandbox"][1]  # until every acknowledged write is in the other region
     photo_every: int = 5
+
+    @classmethod
+    def for_target(cls, target: Target, **overrides: Any) -> DrillPlan:
+        """The plan with the target's default timeouts; None overrides keep the defaults."""
+        state_timeout, drain_timeout = DEFAULT_TIMEOUTS[target.kind]
+        plan = cls(state_timeout=state_timeout, drain_timeout=drain_timeout)
+        return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+
+
+class DrillAbortError(Exception):
+    """The drill cannot go on safely; the message says why."""
+
+
+def restore_command(target: Target) -> str:
+    option = "--sandbox" if target.kind == "sandbox" else f"--stack {target.name}"
+    return f"python -m ops {option} drill --restore"
+
+
+def preflight(factory: Factory, target: Target) -> list[RegionState]:
+    """Both regions answer and hold `active`, else ConflictError (exit 3) saying why; nothing is changed."""
+    states = [read_state(factory, target, role) for role in REGION_ROLES]
+    problems = []
+    for s in states:
+        if not s.reachable:
+            problems.append(f"the {s.role} region ({s.region}) does not answer: {s.error}")
+        elif not s.found:
+            problems.append(f"the {s.role} region ({s.region}) has no state item")
+        elif s.state != "active":
+            problems.append(f"the {s.role} region ({s.region}) reads {s.state} (version {s.version}), not active")
+    if problems:
+        raise ConflictError("drill refused, it starts only from active in both regions: " + "; ".join(problems)
+                            + f". Nothing was changed. To return to active: {restore_command(target)}")
+    return states
+
+
+@dataclass
+class Written:
+    """The last state the drill wrote, and through which region."""
+
+    state: str
+    version: int | None
+    role: str
+
+
+class Runbook:
+    """The drill's switches: each waits (bounded) until the region it writes through reads the last state
+    written, and a failure raises DrillAbortError."""
+
+    def __init__(self, factory: Factory, target: Target, plan: DrillPlan, mark: Callable[[str, str], None]):
+        self.factory, self.target, self.plan, self.mark = factory, target, plan, mark
+        self.last: Written | None = None
+
+    def switch(self, state: str, via: Via, detail: str) -> None:
+        role = None if via is Via.auto else via.value
+        if self.last and role and role != self.last.role:
+            seen = wait_for_state(self.factory, self.target, role, self.last.state, self.last.version,
+                                  self.plan.state_timeout)
+            if seen.state != self.last.state or (seen.version or 0) < (self.last.version or 0):
+                now = f"{seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
+                raise DrillAbortError(f"the {role} region did not read {self.last.state} (version {self.last.version}) "
+                                 f"within {self.plan.state_timeout:g} s (it reads {now}): not switching through it")
+        try:
+            change = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
+        except OpsError as error:
+            raise DrillAbortError(f"state set {state} via {via.value} failed: {error}") from None
+        self.last = Written(state, change.version, change.via)
+        self.mark(state, detail)
+
+
+def restore(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
+            notify: Callable[[str], None] = say, since_ms: int | None = None) -> tuple[bool, str]:
+    """Walk the application back to `active` through whichever region answers (the one that has seen the
+    latest version): failover -> fenced -> (the secondary's acknowledged writes drained into the primary,
+    bounded) -> active. (restored, what happened or why not)."""
+    readings = [read_state(factory, target, role) for role in REGION_ROLES]
+    answering = [s for s in readings if s.reachable and s.found]
+    if not answering:
+        return False, "no region answered: " + "; ".join(f"{s.role}: {s.error}" for s in readings)
+    best = max(answering, key=lambda s: (s.version or 0, s.role == "primary"))
+    via, steps = Via(best.role), []
+    try:
+        if best.state == "active":
+            return True, f"{best.role} region reads active (version {best.version}): nothing to do"
+        if best.state == "failover":
+            set_state(factory, target, "fenced", via=via, reason="drill restore", notify=notify)
+            steps.append(f"fenced via the {via.value} region")
+        steps.append(_drain_back(factory, target, user, attempts, plan, {s.role: s for s in readings}, since_ms))
+        change = set_state(factory, target, "active", via=via, reason="drill restore", notify=notify)
+        steps.append(f"active (version {change.version}) via the {change.via} region")
+    except (OpsError, KeyboardInterrupt) as error:
+        reason = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
+        return False, f"{'; '.join(steps + [reason])}. Run: {restore_command(target)}"
+    return True, "; ".join(steps)
+
+
+def _drain_back(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
+                readings: dict[str, RegionState], since_ms: int | None) -> str:
+    """Before `active`: the secondary's writes in the primary (bounded, best effort), said in words."""
+    if not readings["primary"].reachable:
+        return "the primary does not answer: its copy of the secondary's writes is not checked"
+    if user is not None:
+        if not any(a.ok and a.role == "secondary" for a in attempts):
+            return "no write was acknowledged by the secondary"
+        drained, seconds, missing = wait_drained(user, "primary", attempts, plan.drain_timeout, time.monotonic,
+                                                 time.sleep, since_ms)
+        return (f"the secondary's writes drained into the primary in {seconds:.1f} s" if drained else
+                f"{missing} secondary writes not yet in the primary after {seconds:.0f} s (they follow by "
+                "replication)")
+    if not readings["secondary"].reachable:
+        return "the secondary does not answer: replication into the primary is not checked"
+    from ops.status import probe  # without a workload, a replication probe stands for the drain
+
+    seen = probe(factory, target, "secondary", "primary", plan.drain_timeout)
+    if seen.replicated:
+        return f"a replication probe secondary -> primary arrived in {seen.lagMs} ms"
+    return f"a replication probe secondary -> primary did not arrive within {plan.drain_timeout:g} s"
 
 
 def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
               outage: Callable[[bool], None] | None = None) -> DrillResult:
-    """Walk the runbook under load; see the module docstring."""
+    """Walk the runbook under load; see the module docstring. Pre-flight refusals raise ConflictError
+    before anything changes; any later failure or Ctrl-C ends in a restored (or restorable) application
+    and a result whose `aborted` says why."""
+    preflight(factory, target)
     began = time.monotonic()
 
     def now() -> float:
@@ -298,72 +340,93 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         events.append(Event(now(), name, detail))
         say(f"[{now():6.2f}s] {name}{': ' + detail if detail else ''}")
 
-    def switch(state: str, via: Via, detail: str) -> None:
-        set_state(factory, target, state, via=via, reason=f"drill: {detail}")
-        mark(state, detail)
-
+    with_outage = bool(outage and plan.outage)
+    runbook = Runbook(factory, target, plan, mark)
     workload = Workload(user, plan.rate, plan.photo_every, now)
     drains: dict[str, float] = {}
     rpo_missing: dict[str, int] = {}
+    aborted: str | None = None
+
+    def drain(destination: str, name: str) -> None:
+        drained, drains[name], missing = wait_drained(user, destination, workload.snapshot(), plan.drain_timeout,
+                                                      now, time.sleep, workload.since_ms)
+        if not drained:
+            raise DrillAbortError(f"{missing} acknowledged writes of the {OTHER[destination]} not in the {destination} "
+                             f"after {plan.drain_timeout:g} s (drain timeout)")
+        mark("drained", f"{drains[name]:.2f}s to the {destination}")
+        rpo_missing["failover" if destination == "secondary" else "failback"] = sum(
+            1 for a in missing_in(user, destination, workload.snapshot(), since_ms=workload.since_ms)
+            if a.role == OTHER[destination])
+
     mark("steady", "writes in the primary")
     workload.start()
     try:
         time.sleep(plan.steady)
-        switch("fenced", Via.auto, "fail over")
-        drained, drains["forward"] = wait_drained(user, "secondary", workload.snapshot(), plan.drain_timeout, now,
-                                                  time.sleep)
-        mark("drained" if drained else "not drained", f"{drains['forward']:.2f}s to the secondary")
-        rpo_missing["failover"] = sum(1 for a in missing_in(user, "secondary", workload.snapshot())
-                                      if a.role == "primary")
-        switch("failover", Via.secondary, "fail over")
-        if outage and plan.outage:
-            outage(True)
+        runbook.switch("fenced", Via.auto, "fail over")
+        drain("secondary", "forward")
+        runbook.switch("failover", Via.secondary, "fail over")
+        if with_outage:
+            outage(True)  # type: ignore[misc]
             mark("primary outage")
         time.sleep(plan.steady)
-        if outage and plan.outage:
-            outage(False)
+        if with_outage:
+            outage(False)  # type: ignore[misc]
             mark("primary back")
-        switch("fenced", Via.secondary, "fail back")
-        drained, drains["back"] = wait_drained(user, "primary", workload.snapshot(), plan.drain_timeout, now,
-                                               time.sleep)
-        mark("drained" if drained else "not drained", f"{drains['back']:.2f}s to the primary")
-        rpo_missing["failback"] = sum(1 for a in missing_in(user, "primary", workload.snapshot())
-                                      if a.role == "secondary")
-        switch("active", Via.primary, "fail back")
+        runbook.switch("fenced", Via.secondary, "fail back")
+        drain("primary", "back")
+        runbook.switch("active", Via.primary, "fail back")
         time.sleep(plan.steady)
+    except DrillAbortError as error:
+        aborted = str(error)
+    except KeyboardInterrupt:
+        aborted = "interrupted (Ctrl-C)"
+    except Exception as error:  # noqa: BLE001 (whatever failed, the application must not stay switched)
+        aborted = f"unexpected {type(error).__name__}: {describe(error)}"
     finally:
         workload.stop()
-        if outage and plan.outage:
-            outage(False)
-        mark("stopped")
+        if with_outage:
+            try:
+                outage(False)  # type: ignore[misc]
+            except OSError as error:
+                aborted = aborted or f"could not end the primary outage: {error}"
+        mark("stopped" if aborted is None else "aborted", aborted or "")
     attempts = workload.snapshot()
-    lost, duplicated = reconcile(user, attempts, plan.drain_timeout)
-    return DrillResult(target=f"{target.kind} {target.name}", rate=plan.rate, outage=bool(outage and plan.outage),
-                       duration=now(), events=events, attempts=attempts, windows=gaps(attempts, events),
-                       drains=drains, rpo_missing=rpo_missing, lost=lost, duplicated=duplicated)
+    result = DrillResult(target=target.label, rate=plan.rate, outage=with_outage, duration=now(), events=events,
+                         attempts=attempts, windows=gaps(attempts, events), drains=drains, rpo_missing=rpo_missing,
+                         aborted=aborted)
+    if aborted:
+        say(f"drill aborted: {aborted}; returning the application to active ...")
+        result.restored, result.restore = restore(factory, target, user, attempts, plan, since_ms=workload.since_ms)
+        mark("restored" if result.restored else "not restored", result.restore)
+        result.events = events
+    if all(read_state(factory, target, role).reachable for role in REGION_ROLES):
+        result.lost, result.duplicated = reconcile(user, attempts, plan.drain_timeout, workload.since_ms)
+    else:
+        result.reconciled = False
+    result.duration = now()
+    return result
 
 
-def reconcile(user: AppUser, attempts: list[Attempt], timeout: float) -> tuple[list[str], list[str]]:
-    """Every acknowledged write in both regions exactly once (after replication settles)."""
+def reconcile(user: AppUser, attempts: list[Attempt], timeout: float,
+              since_ms: int | None = None) -> tuple[list[str], list[str]]:
+    """Every acknowledged write in both regions exactly once (after replication settles, bounded)."""
     lost: list[str] = []
     duplicated: list[str] = []
-    for role in ("primary", "secondary"):
-        wait_drained(user, role, attempts, timeout, time.monotonic, time.sleep)
-        for attempt in (a for a in attempts if a.ok):
-            copies = present(user, role, attempt)
-            if copies == 0:
+    acknowledged = [a for a in attempts if a.ok]
+    for role in REGION_ROLES:
+        wait_drained(user, role, acknowledged, timeout, time.monotonic, time.sleep, since_ms)
+        held = copies(user, role, acknowledged, since_ms)
+        for attempt in acknowledged:
+            if held[attempt.key] == 0:
                 lost.append(f"{role}: {attempt.kind} {attempt.key}")
-            elif copies > 1:
-                duplicated.append(f"{role}: {attempt.kind} {attempt.key} x{copies}")
+            elif held[attempt.key] > 1:
+                duplicated.append(f"{role}: {attempt.kind} {attempt.key} x{held[attempt.key]}")
     return lost, duplicated
 
 
 def sandbox_outage(factory: Factory) -> Callable[[bool], None]:
     """Switch the sandbox's primary outage through its control endpoint."""
-    import json
-    import urllib.request
-
-    from sandbox.outage import control_headers
+    from sandbox.outage import control_headers  # sandbox target only: the control API wants the token
 
     session = factory.load_session()
     endpoint, authorization = session["awsEndpoint"], control_headers(session)
@@ -384,52 +447,54 @@ def drill_command(
     steady: Annotated[float, typer.Option(help="Seconds of writes in each phase.", min=0.5, max=600)] = 3.0,
     outage: Annotated[bool, typer.Option("--outage/--no-outage", help="Take the primary down after failover "
                                          "(sandbox only).")] = True,
+    state_timeout: Annotated[float | None, typer.Option(
+        min=0.5, max=3600, help="Seconds to wait until a region reads the state just written (default: sandbox "
+        f"{DEFAULT_TIMEOUTS['sandbox'][0]:g}, stack {DEFAULT_TIMEOUTS['stack'][0]:g}).")] = None,
+    drain_timeout: Annotated[float | None, typer.Option(
+        min=0.5, max=7200, help="Seconds to wait until every acknowledged write is in the other region (default: "
+        f"sandbox {DEFAULT_TIMEOUTS['sandbox'][1]:g}, stack {DEFAULT_TIMEOUTS['stack'][1]:g}).")] = None,
+    restore_only: Annotated[bool, typer.Option("--restore", help="Run no drill: walk the application back to "
+                                               "active through whichever region answers (fenced, drain, active).")]
+    = False,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="Where the report goes.")] = Path("drill-report"),
     username: Annotated[str | None, typer.Option(help="App user the workload signs in as.")] = None,
     password: Annotated[str | None, typer.Option(help="Their password.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Fail over and back under a steady signed workload; report RTO, RPO, drain time and reconciliation.
 
-    Writes drill.md, drill.json and drill.png to --report-dir. Exit 1 if any acknowledged write was lost
-    or duplicated, or replication did not drain."""
-    from ops.drill_report import write_report
-
+    Starts only from active in both regions (else exit 3). Writes drill.md, drill.json and drill.png to
+    --report-dir. On any failure or Ctrl-C it returns the application to active (or prints the command
+    that will) and exits 1; also exit 1 if any acknowledged write was lost or duplicated."""
     cli = cli_of(ctx)
     target = cli.target()
     target.check("tables")
+    plan = DrillPlan.for_target(target, rate=rate, steady=steady, outage=outage, state_timeout=state_timeout,
+                                drain_timeout=drain_timeout)
+    if restore_only:
+        restored, detail = restore(cli.factory, target, None, [], plan)
+        if as_json:
+            emit_json({"restored": restored, "detail": detail})
+        if not restored:
+            raise OpsError(f"not restored: {detail}")
+        say(f"{target.label} is active: {detail}")
+        return
+    from ops.drill_report import write_report  # matplotlib: only when a report is written
+
     if outage and target.kind != "sandbox":
         raise UsageError("--outage needs the sandbox (a real region cannot be switched off): pass --no-outage")
     config = app_config(cli.factory, target)
     user = sign_in(config, *credentials(cli.factory, target, username, password))
-    result = run_drill(cli.factory, target, user, DrillPlan(rate=rate, steady=steady, outage=outage),
+    result = run_drill(cli.factory, target, user, plan,
                        sandbox_outage(cli.factory) if target.kind == "sandbox" and outage else None)
     paths = write_report(result, report_dir)
-    summary = result.summary()
     if as_json:
-        emit_json({**summary, "report": {k: str(v) for k, v in paths.items()}})
+        emit_json({**result.summary(), "report": {k: str(v) for k, v in paths.items()}})
     table(f"drill on {result.target}", ["measure", "value"], summary_rows(result))
     say(f"report: {', '.join(str(p) for p in paths.values())}")
-    if result.lost or result.duplicated or len(result.drains) < 2:
-        raise OpsError(f"{len(result.lost)} lost, {len(result.duplicated)} duplicated", FAILED)
-
-
-def summary_rows(result: DrillResult) -> list[list[str]]:
-    s = result.summary()
-    return [
-        ["writes acknowledged / attempted", f"{s['acknowledged']} / {s['attempts']} ({s['refused']} refused 409, "
-                                            f"{s['unanswered']} unanswered)"],
-        ["RTO (longest time without a write)", f"{s['rtoS']:.2f} s"],
-        *[[f"  {w['name']}", f"{w['seconds']:.2f} s"] for w in s["rtoWindows"]],
-        ["RPO (acknowledged writes missing at a switch)", str(s["rpoWrites"])],
-        *[[f"  drain {k}", f"{v:.2f} s"] for k, v in s["drainS"].items()],
-        *[[f"replication lag {k}", f"p50 {v['p50']:.2f} s, max {v['max']:.2f} s (n={v['n']})"]
-          for k, v in s["replicationLagS"].items()],
-        ["lost", str(s["lost"])],
-        ["duplicated", str(s["duplicated"])],
-    ]
-
-
-def as_dict(result: DrillResult) -> dict[str, Any]:
-    return {"summary": result.summary(), "events": [asdict(e) for e in result.events],
-            "attempts": [asdict(a) for a in result.attempts]}
+    if result.aborted:
+        back = "the application is back to active" if result.restored else f"NOT restored: {result.restore}"
+        raise OpsError(f"drill aborted: {result.aborted}; {back}", FAILED)
+    if not result.passed:
+        raise OpsError(f"{len(result.lost)} lost, {len(result.duplicated)} duplicated"
+                       f"{'' if result.reconciled else ', not reconciled'}", FAILED)

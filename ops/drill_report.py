@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ops.drill import DrillResult, as_dict, summary_rows
+from ops.drill_model import DrillResult, as_dict, summary_rows
 
 STATE_COLOURS = {"steady": "#2e7d32", "active": "#2e7d32", "fenced": "#f9a825", "failover": "#1565c0",
-                 "primary outage": "#c62828", "primary back": "#6a1b9a"}
+                 "primary outage": "#c62828", "primary back": "#6a1b9a", "aborted": "#000000"}
 
 
 def write_report(result: DrillResult, directory: Path) -> dict[str, Path]:
@@ -22,11 +22,21 @@ def write_report(result: DrillResult, directory: Path) -> dict[str, Path]:
 
 
 def markdown(result: DrillResult) -> str:
-    verdict = "0 lost, 0 duplicated" if not (result.lost or result.duplicated) else (
-        f"**{len(result.lost)} lost, {len(result.duplicated)} duplicated**")
+    if not result.reconciled:
+        verdict = "not reconciled (a region did not answer)"
+    elif result.lost or result.duplicated:
+        verdict = f"**{len(result.lost)} lost, {len(result.duplicated)} duplicated**"
+    else:
+        verdict = "0 lost, 0 duplicated"
+    aborted = []
+    if result.aborted:
+        back = (f"The application is back to `active`: {result.restore}." if result.restored else
+                f"**The application is NOT back to `active`**: run `{result.restore}`.")
+        aborted = [f"**Aborted**: {result.aborted}. {back}", ""]
     lines = [
         f"# Failover drill on {result.target}",
         "",
+        *aborted,
         f"{result.rate:g} writes/s through the signed APIs for {result.duration:.1f} s"
         f"{', with a primary outage' if result.outage else ''}: {verdict}.",
         "",
@@ -81,8 +91,9 @@ def plot(result: DrillResult, path: Path) -> None:
                             color=STATE_COLOURS[event.name])
     writes.set_yticks([0, 1], ["secondary", "primary"])
     writes.set_ylim(-0.6, 1.6)
+    verdict = f"ABORTED ({result.aborted})" if result.aborted else f"{len(result.lost)} lost"
     writes.set_title(f"Failover drill on {result.target}: RTO {result.rto:.2f} s, RPO {result.rpo} writes, "
-                     f"{len(result.lost)} lost")
+                     f"{verdict}"[:120])
     writes.legend(loc="upper right", fontsize=8)
     latency.set_ylabel("replication lag (s)")
     latency.legend(loc="upper left", fontsize=8)

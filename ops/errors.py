@@ -1,4 +1,4 @@
-"""Known failures and their exit codes: one table, used by every command.
+"""Known failures and their exit codes (contract.Exit: one table for `python -m ops` and `python -m sandbox`).
 
 A known failure prints one line (`error: ...`) on stderr and exits with its code; anything
 else is a bug and keeps its traceback (a crash is never reported as a usage error).
@@ -12,20 +12,16 @@ from typing import Any
 from botocore import exceptions as boto_errors
 from pulumi.automation import errors as auto_errors
 
-OK = 0
-FAILED = 1  # the operation ran and failed (AWS refused it, pulumi up failed, ...)
-USAGE = 2  # bad input, bad configuration, no target, stack not deployed
-CONFLICT = 3  # refused or conflicting: state changed concurrently, risky jump without --force
-UNREACHABLE = 4  # a region or endpoint did not answer (connection error, timeout, 5xx)
+from components.contract import EXIT_CODES, Exit, exit_code_table
 
-# For `--help` and ops/README.md.
-EXIT_CODES: dict[int, str] = {
-    OK: "ok",
-    FAILED: "operation failed",
-    USAGE: "usage or configuration error (bad option, no target, no sandbox, stack not deployed)",
-    CONFLICT: "conflict or refused (state changed concurrently, risky jump without --force)",
-    UNREACHABLE: "region or endpoint unreachable",
-}
+__all__ = ["EXIT_CODES", "exit_code_table"]
+
+OK = Exit.OK
+FAILED = Exit.FAILED
+USAGE = Exit.USAGE
+CONFLICT = Exit.CONFLICT
+UNREACHABLE = Exit.UNREACHABLE
+NO_SANDBOX = Exit.NO_SANDBOX
 
 
 class OpsError(Exception):
@@ -49,6 +45,10 @@ class ConflictError(OpsError):
 
 class UnreachableError(OpsError):
     exit_code = UNREACHABLE
+
+
+class NoSandboxError(OpsError):
+    exit_code = NO_SANDBOX
 
 
 def http_status(error: boto_errors.ClientError) -> int:
@@ -106,8 +106,3 @@ def to_exit(error: BaseException) -> tuple[int, str] | None:
                 return UNREACHABLE, f"endpoint unreachable: {describe(error)}"
             return code, message(error)
     return None
-
-
-def exit_code_table() -> str:
-    """The exit codes as help text (one line each)."""
-    return "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())

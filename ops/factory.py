@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -19,7 +21,7 @@ from botocore.config import Config
 from pulumi import automation as auto
 
 from components.contract import REGION_ROLES, Out, RegionOut
-from ops.errors import UsageError
+from ops.errors import NoSandboxError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "OPS_SESSION_FILE"
@@ -41,6 +43,11 @@ class Target:
     credentials: dict[str, str] | None = None  # sandbox only: the operator's keys
 
     @property
+    def label(self) -> str:
+        """How output names the target, once: "sandbox" or "stack prod"."""
+        return "sandbox" if self.kind == "sandbox" else f"stack {self.name}"
+
+    @property
     def app_id(self) -> str:
         return str(self.outputs[Out.APP_ID])
 
@@ -59,7 +66,7 @@ class Target:
         missing += [f"{role}.{RegionOut.REGION}" for role in REGION_ROLES
                     if isinstance(self.outputs.get(role), dict) and not self.outputs[role].get(RegionOut.REGION)]
         if missing:
-            raise UsageError(f"{self.kind} {self.name!r} has no output {', '.join(missing)}: is it deployed?")
+            raise UsageError(f"{self.label} has no output {', '.join(missing)}: is it deployed?")
 
 
 @dataclass
@@ -92,7 +99,7 @@ class Factory:
     def load_session(self) -> dict[str, Any]:
         path = self.session_path()
         if not path.is_file():
-            raise UsageError("no sandbox running: start it with make demo")
+            raise NoSandboxError("no sandbox running: start it with make demo")
         try:
             session = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as error:
@@ -147,10 +154,23 @@ class Factory:
             )
         return boto3.Session(region_name=region)  # the user's default credentials chain
 
+    def check_sandbox_answers(self, target: Target) -> None:
+        """A session whose endpoint refuses connections is a stopped sandbox (exit 5), not a region down:
+        a region outage in the sandbox answers 503."""
+        url = urlsplit(target.endpoint_url or "")
+        try:
+            with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=2):
+                pass
+        except OSError:
+            raise NoSandboxError(f"no sandbox answers at {target.endpoint_url} (a stale session file?): start it "
+                                 "with make demo") from None
+
     def client(self, target: Target, service: str, region: str, *, fast: bool = False) -> BaseClient:
         """A client of `service` in `region` of the target; `fast` = one attempt, short timeouts."""
         key = (target.kind, target.name, service, region, fast)
         if key not in self._clients:
+            if target.kind == "sandbox" and not any(k[0] == "sandbox" for k in self._clients):
+                self.check_sandbox_answers(target)
             self._clients[key] = self.boto_session(target, region).client(
                 service, endpoint_url=target.endpoint_url, config=FAST if fast else NORMAL
             )

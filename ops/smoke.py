@@ -20,7 +20,7 @@ from ops.appclient import AppError, AppUser, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.errors import FAILED, ConflictError, OpsError, UnreachableError, UsageError
 from ops.factory import Factory, Target
-from ops.output import emit_json, say, table
+from ops.output import JsonOption, emit_json, say, table
 
 # A valid 1x1 PNG: the bytes the smoke test uploads.
 PIXEL = base64.b64decode(
@@ -129,7 +129,7 @@ def smoke_command(
     username: Annotated[str | None, typer.Option(help="App user to sign in as (sandbox: the demo user).")] = None,
     password: Annotated[str | None, typer.Option(help="Their password.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for replication.", min=0.5, max=900)] = 30.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Upload a photo and post a comment (signed, through the APIs), then wait for both in the other region.
 

@@ -16,7 +16,7 @@ from pulumi import automation as auto
 from components.contract import PROJECT, ui_config
 from ops.context import cli_of
 from ops.errors import OpsError, UsageError
-from ops.output import emit_json, flatten, say, table
+from ops.output import JsonOption, emit_json, flatten, say, table
 
 RETAIN_DATA = f"{PROJECT}:retainData"
 
@@ -27,14 +27,14 @@ def _stream(line: str) -> None:
 
 def outputs_command(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The target's stack outputs (the keys of components/contract.py)."""
     target = cli_of(ctx).target()
     if as_json:
         emit_json(target.outputs)
         return
-    table(f"outputs of {target.kind} {target.name}", ["key", "value"], flatten(target.outputs))
+    table(f"outputs of {target.label}", ["key", "value"], flatten(target.outputs))
 
 
 def ui_config_command(
@@ -48,7 +48,7 @@ def ui_config_command(
     try:
         config = ui_config(target.outputs)
     except ValueError as error:
-        raise UsageError(f"{target.kind} {target.name}: {error}") from None
+        raise UsageError(f"{target.label}: {error}") from None
     text = json.dumps(config, indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -68,7 +68,7 @@ def deploy_command(
     secondary_region: Annotated[
         str | None, typer.Option(help=f"Set {PROJECT}:secondaryRegion before deploying.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the stack outputs as JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """`pulumi up` of the repo's program on --stack (created if it does not exist)."""
     cli = cli_of(ctx)

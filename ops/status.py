@@ -18,7 +18,7 @@ from components.contract import GALLERY, REGION_ROLES, Table
 from ops.context import cli_of
 from ops.errors import UnreachableError, describe, is_unreachable
 from ops.factory import Factory, Target
-from ops.output import emit_json, say, table, warn
+from ops.output import JsonOption, emit_json, say, table, warn
 from ops.state import HASH_KEY, RegionState, read_state
 
 POLL_SECONDS = 0.1
@@ -133,7 +133,7 @@ def status_command(
         float, typer.Option(min=0, help="Seconds to wait for each replication probe; 0 skips the probes.")
     ] = 10.0,
     scan_pages: Annotated[int, typer.Option(min=1, help="Pages (1 MB each) to scan when counting comments.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Per region: state, photo and comment counts, and replication lag in both directions.
 
@@ -177,7 +177,7 @@ def status_command(
                 Count(**entry["photos"]).text(),
                 Count(**entry["comments"]).text(),
             ])
-        table(f"status of {target.app_id} ({target.kind} {target.name})",
+        table(f"status of {target.app_id} ({target.label})",
               ["role", "region", "state", "photos", "comments"], rows)
         for p in probes:
             say(f"replication {p.text(target)}")

@@ -3,8 +3,11 @@
 What can honestly be copied: the username, `email`, `email_verified` and whether the user is
 enabled. Passwords cannot (Cognito never reveals them): a copied user gets a temporary
 password from Cognito and, by default, Cognito's invitation e-mail with it, so they can sign
-in to the secondary region during a failover (and must choose a new password then). With
---suppress-invite no message is sent and the user cannot sign in there until an operator
+in to the secondary region during a failover (and must choose a new password then). The
+secondary pool keeps temporary passwords valid for Cognito's maximum, 365 days
+(components/identity.py); `--resend` sends a fresh invitation (new temporary password, new
+365 days) to every copied user still in FORCE_CHANGE_PASSWORD: the failover runbook runs it.
+With --suppress-invite no message is sent and the user cannot sign in there until an operator
 sets a password (`aws cognito-idp admin-set-user-password`). Users only in the secondary pool
 are counted, never deleted. Running it again creates nothing new (idempotent).
 """
@@ -19,11 +22,12 @@ from botocore.exceptions import ClientError
 
 from components.contract import RegionOut
 from ops.context import cli_of
-from ops.errors import OpsError, describe
+from ops.errors import OpsError, UsageError, describe
 from ops.factory import Factory, Target
-from ops.output import emit_json, say
+from ops.output import JsonOption, emit_json, say
 
 COPIED_ATTRIBUTES = ("email", "email_verified")
+NOT_SIGNED_IN_YET = "FORCE_CHANGE_PASSWORD"  # created by an admin, temporary password never changed
 
 
 @dataclass
@@ -33,6 +37,7 @@ class SyncResult:
     skipped: int = 0  # already in the secondary pool
     onlyInSecondary: int = 0  # noqa: N815
     withoutInvite: list[str] = field(default_factory=list)  # noqa: N815 (no e-mail to send it to)
+    resent: list[str] = field(default_factory=list)  # --resend: invitations sent again (or "would", dryRun)
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -49,7 +54,29 @@ def _attributes(user: dict[str, Any]) -> dict[str, str]:
     return {a["Name"]: a["Value"] for a in user.get("Attributes", []) if a["Name"] in COPIED_ATTRIBUTES}
 
 
-def sync_users(factory: Factory, target: Target, *, dry_run: bool, suppress_invite: bool) -> SyncResult:
+def resend_invitations(destination: Any, pool_id: str, wanted: dict[str, dict[str, Any]],
+                       present: dict[str, dict[str, Any]], result: SyncResult) -> None:
+    """A fresh invitation (temporary password, validity restarted) for every copied user of the secondary pool
+    who never signed in there; users without an e-mail address cannot get one and are listed."""
+    for username in sorted(wanted.keys() & present.keys()):
+        user = present[username]
+        if user.get("UserStatus") != NOT_SIGNED_IN_YET or not user.get("Enabled", True):
+            continue
+        if "email" not in _attributes(user):
+            result.withoutInvite.append(username)
+            continue
+        if not result.dryRun:
+            try:
+                destination.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="RESEND",
+                                              DesiredDeliveryMediums=["EMAIL"])
+            except ClientError as error:
+                result.failed[username] = describe(error)
+                continue
+        result.resent.append(username)
+
+
+def sync_users(factory: Factory, target: Target, *, dry_run: bool, suppress_invite: bool,
+               resend: bool = False) -> SyncResult:
     pools = {role: target.region_value(role, RegionOut.USER_POOL_ID) for role in ("primary", "secondary")}
     source = factory.client(target, "cognito-idp", target.region("primary"))
     destination = factory.client(target, "cognito-idp", target.region("secondary"))
@@ -85,6 +112,8 @@ def sync_users(factory: Factory, target: Target, *, dry_run: bool, suppress_invi
             result.failed[username] = describe(error)
             continue
         result.created.append(username)
+    if resend:
+        resend_invitations(destination, pools["secondary"], wanted, present, result)
     return result
 
 
@@ -95,16 +124,24 @@ def sync_users_command(
         bool, typer.Option("--suppress-invite", help="Send no invitation; users cannot sign in there until an "
                                                      "operator sets their password.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Also send a fresh invitation to copied users who never signed in to "
+                                            "the secondary (FORCE_CHANGE_PASSWORD): new temporary password, valid "
+                                            "365 days.")
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create the users of the primary user pool that the secondary pool lacks (idempotent).
 
     Copies username, email, email_verified and the enabled flag, never passwords: by default
-    Cognito e-mails each new user a temporary password for the secondary region."""
+    Cognito e-mails each new user a temporary password for the secondary region (valid 365 days;
+    --resend renews it for those who have not used it)."""
+    if resend and suppress_invite:
+        raise UsageError("--resend sends invitations, --suppress-invite sends none: choose one")
     cli = cli_of(ctx)
     target = cli.target()
     target.check()
-    result = sync_users(cli.factory, target, dry_run=dry_run, suppress_invite=suppress_invite)
+    result = sync_users(cli.factory, target, dry_run=dry_run, suppress_invite=suppress_invite, resend=resend)
     if as_json:
         emit_json(asdict(result))
     verb = "would create" if dry_run else "created"
@@ -112,6 +149,10 @@ def sync_users_command(
         f"{result.onlyInSecondary} only in the secondary pool (left alone)")
     if result.created and not as_json:
         say(f"{verb}: {', '.join(result.created)}")
+    if resend:
+        names = f": {', '.join(result.resent)}" if result.resent and not as_json else ""
+        say(f"{'would resend' if dry_run else 'resent'} {len(result.resent)} invitation(s) to users who never "
+            f"signed in to the secondary pool{names}")
     if result.withoutInvite:
         say(f"no invitation for {len(result.withoutInvite)} user(s) without an e-mail address: "
             f"{', '.join(result.withoutInvite)}")

@@ -4,7 +4,7 @@
     outage   make every endpoint of a region (primary, secondary or its name) fail, or bring it back
     status   endpoints, outages and replication counters of the running sandbox
 
-Exit codes: 0 ok, 1 the sandbox failed, 2 bad arguments, 3 no sandbox running.
+Exit codes: the table shared with `python -m ops` (components/contract.py, README "Exit codes").
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from components.contract import Exit, exit_code_table
 from sandbox.server import PortInUseError
 
-EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUNNING = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUNNING = Exit.FAILED, Exit.USAGE, Exit.NO_SANDBOX
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,7 +61,8 @@ _seconds = _bounded("number of seconds", float, 0, 600)
 def parser() -> argparse.ArgumentParser:
     from sandbox.up import DEFAULT_AWS_PORT, DEFAULT_SESSION_FILE, DEFAULT_WEB_PORT
 
-    root = _Parser(prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = _Parser(prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                   epilog="exit codes (the same for python -m ops):\n" + exit_code_table())
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
     up = commands.add_parser("up", help="start the sandbox and run until Ctrl-C")
     up.add_argument("--port", type=_port, default=DEFAULT_WEB_PORT, help="web app port (default 8080)")

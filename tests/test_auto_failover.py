@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from components.auto_failover import failover_definition
-from components.contract import AUTO_FAILOVER_ACTOR, FailoverOut, Out
+from components.auto_failover import TRANSACT_WRITE_ITEMS, failover_definition
+from components.contract import AUTO_FAILOVER_ACTOR, FailoverOut, Out, StateItem, Table, switch_transaction
 from components.settings import ConfigError, load_settings
 from harness.fake_cloud import ACCOUNT
 from harness.program import PROVIDER_TYPE, ProgramRun, Registration
@@ -33,7 +33,7 @@ REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
 TOPIC = "aws:sns/topic:Topic"
 APP_CONFIG_TABLE = f"{PREFIX}-app-config"
-UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
+AUDIT_TABLE = f"{PREFIX}-state-audit"
 FAILOVER_TYPES = (HEALTH_CHECK, STATE_MACHINE, RULE, TARGET)
 
 
@@ -221,7 +221,7 @@ def test_state_machine_runs_in_the_secondary_through_the_secondary_provider(enab
     assert machine.inputs["name"] == f"{PREFIX}-auto-failover"
 
 
-def test_state_machine_role_may_only_read_and_update_the_secondary_state_table_and_notify(enabled):
+def test_state_machine_role_may_only_switch_the_secondary_state_item_record_it_and_notify(enabled):
     role = next(r for r in children(enabled) if r.type == ROLE and r.outputs["arn"] == child(
         enabled, STATE_MACHINE).inputs["roleArn"])
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
@@ -229,16 +229,19 @@ def test_state_machine_role_may_only_read_and_update_the_secondary_state_table_a
     assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     secondary_topic = next(t for t in enabled.of_type(TOPIC) if t.region == SECONDARY)
     table = f"arn:aws:dynamodb:{SECONDARY}:{ACCOUNT}:table/{APP_CONFIG_TABLE}"
+    audit = f"arn:aws:dynamodb:{SECONDARY}:{ACCOUNT}:table/{AUDIT_TABLE}"
     # Pulumi.prod.yaml is hardened: the topic is encrypted, publishing needs its key, through SNS only.
     key = secondary_topic.inputs["kmsMasterKeyId"]
     assert key.startswith(f"arn:aws:kms:{SECONDARY}:")
     granted = statements(policy_of(enabled, role))
+    # TransactWriteItems is authorised per item: UpdateItem on the state item, PutItem for its record.
     assert [(s["Action"], s["Resource"]) for s in granted] == [
         (["dynamodb:GetItem", "dynamodb:UpdateItem"], table),
+        (["dynamodb:PutItem"], audit),
         (["sns:Publish"], secondary_topic.outputs["arn"]),
         (["kms:GenerateDataKey*", "kms:Decrypt"], key),
     ]
-    assert granted[2]["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{SECONDARY}.amazonaws.com"}}
+    assert granted[3]["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{SECONDARY}.amazonaws.com"}}
 
 
 def test_the_alarm_entering_alarm_reaches_the_machine_through_the_secondary_default_bus(enabled):
@@ -317,39 +320,44 @@ def test_state_machine_definition_is_valid_states_language(enabled):
     assert {"Succeed", "Fail", "Task", "Choice"} <= kinds
 
 
-def test_the_update_task_switches_the_secondary_state_item_only_from_active_or_fenced(enabled):
+def switch_task(machine: dict[str, Any]) -> dict[str, Any]:
+    (task,) = [s for s in machine["States"].values() if s.get("Resource") == TRANSACT_WRITE_ITEMS]
+    return task
+
+
+def test_the_switch_task_is_the_contracts_one_transaction_on_the_state_and_version_read(enabled):
     machine = definition(enabled)
-    updates = [s for s in machine["States"].values() if s.get("Resource") == UPDATE_ITEM]
-    assert len(updates) == 1
-    arguments = updates[0]["Arguments"]
-    assert arguments["TableName"] == APP_CONFIG_TABLE
-    assert arguments["Key"] == {"appId": {"S": enabled.outputs[Out.APP_ID]}}
-    names, values = arguments["ExpressionAttributeNames"], arguments["ExpressionAttributeValues"]
-    condition = arguments["ConditionExpression"]
-    for name, value in re.findall(r"(#\w+) = (:\w+)", condition):
-        assert (names[name], value) in {("state", ":from"), ("version", ":expected")}
-    allowed = re.search(r"(#\w+) IN \(([^)]*)\)", condition)
-    assert names[allowed.group(1)] == "state"
-    assert {values[v.strip()]["S"] for v in allowed.group(2).split(",")} == {"active", "fenced"}
-    update = arguments["UpdateExpression"]
-    assert "#state = :to" in update and values[":to"] == {"S": "failover"}
-    assert "#version = #version + :one" in update and values[":one"] == {"N": "1"}
-    assert "#updatedBy = :by" in update and values[":by"] == {"S": AUTO_FAILOVER_ACTOR}
-    assert "#history = list_append(if_not_exists(#history, :none), :change)" in update
-    (entry,) = values[":change"]["L"]
-    assert set(entry["M"]) == {"from", "to", "at", "by", "via"}
-    assert entry["M"]["via"] == {"S": "auto-failover"} and entry["M"]["to"] == {"S": "failover"}
+    entered = "{% $string($toMillis($states.context.State.EnteredTime)) %}"
+    assert switch_task(machine)["Arguments"] == switch_transaction(
+        state_table=APP_CONFIG_TABLE,
+        audit_table=AUDIT_TABLE,
+        app_id=enabled.outputs[Out.APP_ID],
+        to="failover",
+        expected_version="{% $states.input.Item.version.N %}",
+        at=entered,
+        by=AUTO_FAILOVER_ACTOR,
+        tool=AUTO_FAILOVER_ACTOR,
+        via="secondary",
+        key="{% $string($toMillis($states.context.State.EnteredTime)) & '-' & $states.context.Execution.Name %}",
+        from_state="{% $states.input.Item.state.S %}",
+    )
+    assert enabled.outputs[Out.TABLES][Table.STATE_AUDIT] == AUDIT_TABLE
+    # Only active and fenced reach the switch: the Choice before it routes everything else away.
+    decide = machine["States"]["DecideSwitch"]
+    assert {"Condition": "{% $states.input.Item.state.S in ['active', 'fenced'] %}", "Next": "SwitchToFailover"} in \
+        decide["Choices"]
 
 
-def test_a_conditional_check_failure_ends_as_already_switched_and_other_errors_fail_after_retries(enabled):
-    states = definition(enabled)["States"]
-    name, update = next((n, s) for n, s in states.items() if s.get("Resource") == UPDATE_ITEM)
-    conflict = "DynamoDB.ConditionalCheckFailedException"
-    assert update["Retry"][0] == {"ErrorEquals": [conflict], "MaxAttempts": 0}
+def test_a_cancelled_transaction_ends_as_already_switched_and_other_errors_fail_after_retries(enabled):
+    machine = definition(enabled)
+    states = machine["States"]
+    update = switch_task(machine)
+    cancelled = "DynamoDb.TransactionCanceledException"  # AWS SDK integration errors: "<Service>.<Error>"
+    assert update["Retry"][0] == {"ErrorEquals": [cancelled], "MaxAttempts": 0}
     assert update["Retry"][-1]["ErrorEquals"] == ["States.ALL"] and update["Retry"][-1]["MaxAttempts"] >= 3
     catchers = {tuple(c["ErrorEquals"]): c["Next"] for c in update["Catch"]}
     assert states[catchers[("States.ALL",)]]["Type"] == "Fail"
-    recheck = states[catchers[(conflict,)]]
+    recheck = states[catchers[(cancelled,)]]
     assert recheck["Resource"] == "arn:aws:states:::dynamodb:getItem"
     confirm = states[recheck["Next"]]
     (rule,) = confirm["Choices"]
@@ -357,13 +365,13 @@ def test_a_conditional_check_failure_ends_as_already_switched_and_other_errors_f
     assert states[rule["Next"]]["Type"] == "Succeed" and rule["Next"] == "AlreadySwitched"
     assert states[confirm["Default"]]["Type"] == "Fail"
     # a state already failover never reaches the update
-    decide = states[states[definition(enabled)["StartAt"]]["Next"]]
+    decide = states[states[machine["StartAt"]]["Next"]]
     assert {"Condition": "{% $states.input.Item.state.S = 'failover' %}", "Next": "AlreadySwitched"} in decide[
         "Choices"]
 
 
 def test_without_a_topic_the_machine_does_not_notify():
-    machine = failover_definition("t", "app-1", SECONDARY)
+    machine = failover_definition("t", "app-1", SECONDARY, audit_table_name="a")
     assert asl_problems(machine) == []
     assert "Notify" not in machine["States"]
     assert not any(s.get("Resource", "").startswith("arn:aws:states:::sns") for s in machine["States"].values())
@@ -371,10 +379,11 @@ def test_without_a_topic_the_machine_does_not_notify():
 
 # -- the write itself, against DynamoDB (moto) -------------------------------------------------------
 JSONATA = re.compile(r"^\{%\s*(.*?)\s*%\}$")
+EXECUTION = "3f0c1c7e-5b8f-4b0e-9a41-2f1d1e9c0b7a"
 
 
 def render(value: Any, item: dict[str, Any], entered_ms: int) -> Any:
-    """Evaluate the few JSONata expressions of the update's Arguments, as Step Functions would.
+    """Evaluate the few JSONata expressions of the switch's Arguments, as Step Functions would.
 
     Knows exactly the expressions the definition uses; any other one fails the test."""
     if isinstance(value, dict):
@@ -388,6 +397,8 @@ def render(value: Any, item: dict[str, Any], entered_ms: int) -> Any:
         "$states.input.Item.state.S": item["state"]["S"],
         "$states.input.Item.version.N": item["version"]["N"],
         "$string($toMillis($states.context.State.EnteredTime))": str(entered_ms),
+        "$string($toMillis($states.context.State.EnteredTime)) & '-' & $states.context.Execution.Name":
+            f"{entered_ms}-{EXECUTION}",
     }
     assert match.group(1) in known, f"unknown JSONata expression {match.group(1)!r}"
     return known[match.group(1)]
@@ -397,24 +408,30 @@ def render(value: Any, item: dict[str, Any], entered_ms: int) -> Any:
 def state_table() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name=SECONDARY, aws_access_key_id="t", aws_secret_access_key="t")
-        client.create_table(
-            TableName=APP_CONFIG_TABLE,
-            KeySchema=[{"AttributeName": "appId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "appId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        for name, logical in ((APP_CONFIG_TABLE, Table.APP_CONFIG), (AUDIT_TABLE, Table.STATE_AUDIT)):
+            keys = [k for k in Table.KEYS[logical] if k]
+            client.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"), strict=False)],
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+                BillingMode="PAY_PER_REQUEST",
+            )
         yield client
 
 
 def switch(client: Any, machine: dict[str, Any], read: dict[str, Any], entered_ms: int) -> dict[str, Any]:
-    """UpdateItem with the Arguments the update task would send after reading `read`."""
-    update = next(s for s in machine["States"].values() if s.get("Resource") == UPDATE_ITEM)
-    return client.update_item(**render(update["Arguments"], read, entered_ms))["Attributes"]
+    """TransactWriteItems with the Arguments the switch task would send after reading `read`; the item after."""
+    client.transact_write_items(**render(switch_task(machine)["Arguments"], read, entered_ms))
+    return client.get_item(TableName=APP_CONFIG_TABLE, Key={"appId": {"S": "app-1"}})["Item"]
+
+
+def records(client: Any) -> list[dict[str, Any]]:
+    return client.scan(TableName=AUDIT_TABLE)["Items"]
 
 
 @pytest.mark.parametrize("start", ["active", "fenced"])
-def test_the_switch_writes_the_item_shape_ops_reads(state_table, start):
-    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY, "arn:aws:sns:x:1:t")
+def test_the_switch_writes_the_item_shape_ops_reads_and_one_audit_record(state_table, start):
+    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY, "arn:aws:sns:x:1:t", AUDIT_TABLE)
     item = {"appId": {"S": "app-1"}, "state": {"S": start}, "version": {"N": "4"}}
     state_table.put_item(TableName=APP_CONFIG_TABLE, Item=item)
     written = switch(state_table, machine, item, 1_790_000_000_123)
@@ -424,35 +441,49 @@ def test_the_switch_writes_the_item_shape_ops_reads(state_table, start):
         "version": {"N": "5"},
         "updatedAt": {"N": "1790000000123"},
         "updatedBy": {"S": "auto-failover"},
-        "history": {"L": [{"M": {"from": {"S": start}, "to": {"S": "failover"}, "at": {"N": "1790000000123"},
-                                 "by": {"S": "auto-failover"}, "via": {"S": "auto-failover"}}}]},
     }
+    assert set(written) == set(StateItem.ATTRIBUTES)
+    assert records(state_table) == [{
+        "appId": {"S": "app-1"}, "auditKey": {"S": f"1790000000123-{EXECUTION}"}, "from": {"S": start},
+        "to": {"S": "failover"}, "fromVersion": {"N": "4"}, "at": {"N": "1790000000123"},
+        "by": {"S": "auto-failover"}, "tool": {"S": "auto-failover"}, "via": {"S": "secondary"},
+    }]
 
 
-def test_the_switch_appends_to_an_existing_history(state_table):
-    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY)
+def test_the_switch_leaves_a_legacy_history_list_for_ops_state_migrate(state_table):
+    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY, audit_table_name=AUDIT_TABLE)
     earlier = {"M": {"to": {"S": "fenced"}, "via": {"S": "api"}}}
     item = {"appId": {"S": "app-1"}, "state": {"S": "fenced"}, "version": {"N": "2"}, "history": {"L": [earlier]}}
     state_table.put_item(TableName=APP_CONFIG_TABLE, Item=item)
-    history = switch(state_table, machine, item, 1)["history"]["L"]
-    assert history[0] == earlier and history[1]["M"]["via"] == {"S": "auto-failover"}
+    assert switch(state_table, machine, item, 1)["history"] == {"L": [earlier]}
 
 
 @pytest.mark.parametrize(
     ("stored", "read"),
     [
-        ({"state": "failover", "version": "5"}, {"state": "failover", "version": "5"}),  # already switched
         ({"state": "fenced", "version": "6"}, {"state": "active", "version": "5"}),  # changed since the read
         ({"state": "active", "version": "6"}, {"state": "active", "version": "5"}),  # a lost, retried write
     ],
 )
 def test_the_switch_is_refused_unless_the_item_is_still_what_was_read(state_table, stored, read):
-    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY)
+    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY, audit_table_name=AUDIT_TABLE)
     item = {"appId": {"S": "app-1"}, "state": {"S": stored["state"]}, "version": {"N": stored["version"]}}
     state_table.put_item(TableName=APP_CONFIG_TABLE, Item=item)
     seen = {"appId": {"S": "app-1"}, "state": {"S": read["state"]}, "version": {"N": read["version"]}}
     with pytest.raises(ClientError) as raised:
         switch(state_table, machine, seen, 1)
-    assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
     after = state_table.get_item(TableName=APP_CONFIG_TABLE, Key={"appId": {"S": "app-1"}})["Item"]
     assert after == item
+    assert records(state_table) == []  # nothing recorded either: one transaction
+
+
+def test_a_retried_execution_cannot_record_the_same_switch_twice(state_table):
+    machine = failover_definition(APP_CONFIG_TABLE, "app-1", SECONDARY, audit_table_name=AUDIT_TABLE)
+    item = {"appId": {"S": "app-1"}, "state": {"S": "active"}, "version": {"N": "1"}}
+    state_table.put_item(TableName=APP_CONFIG_TABLE, Item=item)
+    switch(state_table, machine, item, 7)
+    with pytest.raises(ClientError) as raised:
+        switch(state_table, machine, item, 7)  # the same execution and state entry, retried
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert len(records(state_table)) == 1

@@ -18,7 +18,8 @@ COMPONENT = "multi-region-app:data:GlobalTables"
 TABLE = "aws:dynamodb/table:Table"
 REPLICA = "aws:dynamodb/tableReplica:TableReplica"
 ITEM = "aws:dynamodb/tableItem:TableItem"
-PHYSICAL = {"appConfig": f"{PREFIX}-app-config", "comments": f"{PREFIX}-comments", "photos": f"{PREFIX}-photos"}
+PHYSICAL = {"appConfig": f"{PREFIX}-app-config", "comments": f"{PREFIX}-comments", "photos": f"{PREFIX}-photos",
+            "stateAudit": f"{PREFIX}-state-audit"}
 
 
 def tables(run: ProgramRun) -> dict[str, Registration]:
@@ -65,7 +66,7 @@ def test_every_table_lives_in_the_primary_and_is_replicated_to_the_secondary(pro
         replica = replica_of(prod, table)
         assert replica.region == SECONDARY
         assert replica.provider and replica.provider != table.provider
-    assert len(prod.of_type(REPLICA)) == 3
+    assert len(prod.of_type(REPLICA)) == len(PHYSICAL)
 
 
 def test_every_child_of_the_component_has_an_explicit_region(prod):
@@ -86,6 +87,8 @@ def test_key_schemas_serve_each_read_with_one_query(prod):
         PHYSICAL["appConfig"]: ("appId", None),
         PHYSICAL["comments"]: ("photoId", "commentKey"),
         PHYSICAL["photos"]: ("gallery", "photoKey"),
+        # stateAudit: one record per switch, the app's records in one partition, read newest first.
+        PHYSICAL["stateAudit"]: ("appId", "auditKey"),
     }
     for name, (hash_key, range_key) in expected.items():
         table = found[name]
@@ -159,6 +162,7 @@ def test_arns_in_gives_each_region_its_own_table_arns(tmp_path):
             "appConfig": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-test-app-config",
             "comments": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-test-comments",
             "photos": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-test-photos",
+            "stateAudit": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-test-state-audit",
         }
 
 

@@ -85,7 +85,7 @@ def test_each_region_has_its_own_user_pool_with_admin_only_users_and_a_strong_pa
             "requireLowercase": True,
             "requireNumbers": True,
             "requireSymbols": True,
-            "temporaryPasswordValidityDays": 7.0,
+            "temporaryPasswordValidityDays": 365.0,  # Cognito's maximum: see ops sync-users
         }
         assert pool.inputs["usernameConfiguration"] == {"caseSensitive": False}
         assert pool.inputs["autoVerifiedAttributes"] == ["email"]

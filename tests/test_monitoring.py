@@ -113,7 +113,7 @@ def test_each_region_has_its_own_alarm_topic(baseline):
 
 def test_every_alarm_notifies_and_clears_on_the_topic_of_its_own_region(prod):
     found = topics(prod)
-    assert len(alarms(prod)) == 18
+    assert len(alarms(prod)) == 20  # 4 bucket, 2 x 4 tables, 8 API
     for alarm in alarms(prod):
         assert alarm.region in (PRIMARY, SECONDARY)
         own = [found[alarm.region].outputs["arn"]]
@@ -168,7 +168,7 @@ def test_photo_replication_failures_are_alarmed_in_the_source_region(prod, sourc
 @pytest.mark.parametrize("source", [PRIMARY, SECONDARY])
 def test_every_global_table_has_a_replication_latency_alarm_in_the_writing_region(prod, source):
     names = table_names(prod)
-    assert len(names) == 3
+    assert len(names) == 4
     for table in names:
         alarm = find(prod, "AWS/DynamoDB", "ReplicationLatency", TableName=table, ReceivingRegion=OTHER[source])
         assert alarm.region == source  # DynamoDB publishes it in the source replica's region
@@ -223,7 +223,7 @@ def test_thresholds_come_from_the_stack_config(configured):
             assert alarm.inputs["threshold"] == 5000.0
         by_metric[metric] += 1
     assert by_metric[("AWS/S3", "ReplicationLatency")] == 2
-    assert by_metric[("AWS/DynamoDB", "ReplicationLatency")] == 6
+    assert by_metric[("AWS/DynamoDB", "ReplicationLatency")] == 8  # 4 tables, both directions
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.contract import Out, RegionOut, ui_config
+from components.contract import Out, RegionOut, Table, ui_config
 from harness.fake_cloud import ACCOUNT, FakeCloud
 from harness.program import PROVIDER_TYPE, Registration, run_program, stack_config
 from tests.conftest import PRIMARY, SECONDARY
@@ -117,7 +117,7 @@ def test_outputs_hold_everything_the_web_app_and_operators_need(prod):
         assert missing == [], role
         assert values[RegionOut.STATE_URL] == f"{values[RegionOut.ROUTING_API]}/state/{outputs[Out.APP_ID]}"
     assert outputs[Out.OPERATOR_ROLE_ARN].startswith("arn:aws:iam::")
-    assert set(outputs[Out.TABLES]) == {"appConfig", "comments", "photos"}
+    assert set(outputs[Out.TABLES]) == set(Table.KEYS)
     assert outputs[Out.SITE_URL].startswith("https://")
 
 

@@ -42,7 +42,8 @@ from components.routes import (
     template_values,
 )
 
-TABLES = {Table.APP_CONFIG: "mra-prod-AppConfig", Table.COMMENTS: "mra-prod-Comments", Table.PHOTOS: "mra-prod-Photos"}
+TABLES = {Table.APP_CONFIG: "mra-prod-AppConfig", Table.COMMENTS: "mra-prod-Comments", Table.PHOTOS: "mra-prod-Photos",
+          Table.STATE_AUDIT: "mra-prod-StateAudit"}
 APP_ID = "photo-app"
 VALUES = template_values(APP_ID, TABLES, "primary")
 REQUEST_ID = "c0ffee00-1111-4222-8333-444455556666"
@@ -109,30 +110,7 @@ def test_state_get_reads_the_path_app_id_consistently() -> None:
                        "ConsistentRead": True}
 
 
-@pytest.mark.parametrize("expected_version", [None, 0, 7])
-def test_state_put_updates_state_version_and_history_as_the_caller(expected_version: int | None) -> None:
-    body = {"state": "failover", **({} if expected_version is None else {"expectedVersion": expected_version})}
-    request = render_json("state-put.request.vtl", body=body, path={"appId": APP_ID})
-    change = {"M": {"to": {"S": "failover"}, "at": {"N": str(EPOCH)}, "by": {"S": OPERATOR_ARN},
-                    "via": {"S": "api"}}}
-    values = {":state": {"S": "failover"}, ":zero": {"N": "0"}, ":one": {"N": "1"}, ":at": {"N": str(EPOCH)},
-              ":by": {"S": OPERATOR_ARN}, ":none": {"L": []}, ":change": {"L": [change]}}
-    condition = "attribute_exists(appId)"
-    if expected_version is not None:
-        values[":expected"] = {"N": str(expected_version)}
-        condition += " AND #version = :expected"
-    assert request == {
-        "TableName": TABLES[Table.APP_CONFIG],
-        "Key": {"appId": {"S": APP_ID}},
-        "UpdateExpression": "SET #state = :state, #version = if_not_exists(#version, :zero) + :one, "
-                            "#updatedAt = :at, #updatedBy = :by, "
-                            "#history = list_append(if_not_exists(#history, :none), :change)",
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": {"#state": "state", "#version": "version", "#updatedAt": "updatedAt",
-                                     "#updatedBy": "updatedBy", "#history": "history"},
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "ALL_NEW",
-    }
+# state-put.*.vtl: tests/test_state_switch.py
 
 
 def test_comments_get_queries_the_path_photo_in_creation_order() -> None:
@@ -343,12 +321,6 @@ def test_state_get_of_an_item_without_version_answers_version_0() -> None:
     assert answer == {"state": "active", "version": 0}
 
 
-def test_state_put_answers_the_new_state_and_version() -> None:
-    answer = render_json("state-put.response.vtl", body={"Attributes": {"state": {"S": "active"},
-                                                                        "version": {"N": "3"}}})
-    assert answer == {"state": "active", "version": 3}
-
-
 def comment_item(n: int, message: str) -> dict[str, Any]:
     return {"photoId": {"S": "p1"}, "commentKey": {"S": f"{EPOCH + n}-r{n}"}, "commentId": {"S": f"r{n}"},
             "user": {"S": f"us-east-1:{n}"}, "message": {"S": message}, "createdAt": {"N": str(EPOCH + n)}}
@@ -551,20 +523,22 @@ def test_a_gateway_template_with_a_directive_comes_out_literally_as_on_aws() -> 
 # (template, render arguments): each template with inputs that reach its JSON numbers, booleans and $util calls.
 SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("state-get.request.vtl", {"path": {"appId": APP_ID}}),
-    ("state-put.request.vtl", {"body": {"state": "fenced"}, "path": {"appId": APP_ID}}),
+    ("state-put.request.vtl", {"body": {"state": "fenced", "expectedVersion": 0, "reason": "drill \"x\""},
+                               "path": {"appId": APP_ID}}),
     ("state-put.request.vtl", {"body": {"state": "fenced", "expectedVersion": 7}, "path": {"appId": APP_ID}}),
     ("state-put.request.vtl", {"body": {"state": "active", "expectedVersion": 10485760}, "path": {"appId": APP_ID}}),
     ("comments-get.request.vtl", {"path": {"photoId": "p1"}}),
-    ("comments-post.request.vtl", {"body": {"message": "hi", "n": 1, "ok": True}, "path": {"photoId": "p1"}}),
+    ("comments-post.request.vtl", {"body": {"message": "hi", "n": 1, "ok": True},
+                                   "path": {"owner": "demo", "photoId": "p1"}}),
     ("photos-get.request.vtl", {"query": {"limit": "5"}}),
     ("photos-get.request.vtl", {"query": {"cursor": base64.urlsafe_b64encode(b"1767225600123-abc").decode()}}),
-    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 2048, "contentType": "image/png"}}),
-    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 10485760, "contentType": "image/png"}}),
-    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 1, "contentType": "image/png", "x": False}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 2048, "contentType": "image/png"}, "path": {"owner": "demo"}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 10485760, "contentType": "image/png"}, "path": {"owner": "demo"}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 1, "contentType": "image/png", "x": False}, "path": {"owner": "demo"}}),
     ("state-get.response.vtl", {"body": {"Item": {"state": {"S": "active"}, "version": {"N": "3"},
                                                   "flag": {"BOOL": True}}}}),
     ("state-get.response.vtl", {"body": {}}),
-    ("state-put.response.vtl", {"body": {"Attributes": {"state": {"S": "active"}, "version": {"N": "4"}}}}),
+    ("state-put.response.vtl", {"body": {}, "path": {"appId": APP_ID}}),  # a transaction answers {}
     ("comments-get.response.vtl", {"body": {"Items": [comment_item(1, "m")], "Count": 1, "ScannedCount": 1}}),
     ("comments-post.response.vtl", {"body": {}, "path": {"photoId": "p1"}}),
     ("photos-get.response.vtl", {"body": {"Items": [photo_item(1)], "Count": 1, "LastEvaluatedKey": {
@@ -662,8 +636,9 @@ def test_fill_template_names_missing_placeholders_and_refuses_unsafe_values() ->
 def test_template_values_of_a_region(role: str) -> None:
     assert template_values(APP_ID, TABLES, role) == {
         "appId": APP_ID, "appConfigTable": TABLES["appConfig"], "commentsTable": TABLES["comments"],
-        "photosTable": TABLES["photos"], "writableState": WRITABLE_STATE[role], "gallery": GALLERY,
-        "photoIds": PHOTO_IDS, "photoPrefix": PHOTO_PREFIX, "photoRegistrationPath": REGISTER_PATH}
+        "photosTable": TABLES["photos"], "stateAuditTable": TABLES["stateAudit"], "regionRole": role,
+        "writableState": WRITABLE_STATE[role], "gallery": GALLERY, "photoIds": PHOTO_IDS,
+        "photoPrefix": PHOTO_PREFIX, "photoRegistrationPath": REGISTER_PATH}
 
 
 def test_template_values_reject_an_unknown_role_or_missing_table() -> None:
@@ -677,7 +652,8 @@ def test_routes_grant_exactly_the_actions_their_integrations_call() -> None:
     grants = {(r.method, r.path): (r.action, r.grants, r.operator_only) for r in (*ROUTING_ROUTES, *PHOTOS_ROUTES)}
     assert grants == {
         ("GET", "/state/{appId}"): ("GetItem", (("dynamodb:GetItem", "appConfig"),), False),
-        ("PUT", "/state/{appId}"): ("UpdateItem", (("dynamodb:UpdateItem", "appConfig"),), True),
+        ("PUT", "/state/{appId}"): ("TransactWriteItems", (("dynamodb:PutItem", "stateAudit"),
+                                                           ("dynamodb:UpdateItem", "appConfig")), True),
         ("GET", "/comments/{photoId}"): ("Query", (("dynamodb:Query", "comments"),), False),
         ("POST", COMMENT_PATH): ("TransactWriteItems", (("dynamodb:ConditionCheckItem", "appConfig"),
                                                         ("dynamodb:PutItem", "comments")), False),
@@ -694,8 +670,11 @@ def test_routes_grant_exactly_the_actions_their_integrations_call() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "valid"),
     [
-        ("PUT", "/state/{appId}", {"state": "fenced"}, True),
+        ("PUT", "/state/{appId}", {"state": "fenced"}, False),
         ("PUT", "/state/{appId}", {"state": "failover", "expectedVersion": 0}, True),
+        ("PUT", "/state/{appId}", {"state": "fenced", "expectedVersion": 9999999, "reason": "drill"}, True),
+        ("PUT", "/state/{appId}", {"state": "fenced", "expectedVersion": 10000000}, False),
+        ("PUT", "/state/{appId}", {"state": "fenced", "expectedVersion": 1, "reason": ""}, False),
         ("PUT", "/state/{appId}", {"state": "down"}, False),
         ("PUT", "/state/{appId}", {"state": "active", "expectedVersion": -1}, False),
         ("PUT", "/state/{appId}", {}, False),
@@ -774,15 +753,16 @@ def test_comments_round_trip_through_dynamodb_and_fencing_refuses_writes(backend
     assert [(c["message"], c["user"]) for c in answer["comments"]] == [(m, OWNER) for m in TRICKY[:4]]
 
     put = route(ROUTING_ROUTES, "PUT", "/state/{appId}")
-    assert backend.call(put, body={"state": "fenced", "expectedVersion": 1}, path={"appId": APP_ID}) == \
-        (200, {"state": "fenced", "version": 2})
+    status, _ = backend.call(put, body={"state": "fenced", "expectedVersion": 1}, path={"appId": APP_ID})
+    assert status == 200
     status, answer = backend.call(post, body={"message": "late"}, path=comment_path("p1"),
                                   context={"requestId": "99999999-0000-4000-8000-000000000000"})
     assert (status, answer["code"]) == (409, "READ_ONLY")
-    status, answer = backend.call(put, body={"state": "active", "expectedVersion": 1}, path={"appId": APP_ID})
+    status, answer = backend.call(put, body={"state": "active", "expectedVersion": 1}, path={"appId": APP_ID},
+                                  context={"requestId": "88888888-0000-4000-8000-000000000000"})
     assert (status, answer["code"]) == (409, "CONFLICT")
     item = backend.client.get_item(TableName=TABLES[Table.APP_CONFIG], Key={"appId": {"S": APP_ID}})["Item"]
-    assert item["history"]["L"][0]["M"]["by"]["S"] == OPERATOR_ARN
+    assert (item["state"]["S"], item["version"]["N"], item["updatedBy"]["S"]) == ("fenced", "2", OPERATOR_ARN)
 
 
 def register(backend: Backend, photo_id: str, n: int = 0, owner: str = OWNER) -> tuple[int, Any]:
@@ -853,6 +833,6 @@ def test_state_of_an_unknown_app_is_404_and_of_the_app_its_state(backend: Backen
     get = route(ROUTING_ROUTES, "GET", "/state/{appId}")
     assert backend.call(get, path={"appId": APP_ID}) == (200, {"state": "active", "version": 1})
     assert backend.call(get, path={"appId": "nope"})[0] == 404
-    assert backend.call(route(ROUTING_ROUTES, "PUT", "/state/{appId}"), body={"state": "fenced"},
+    assert backend.call(route(ROUTING_ROUTES, "PUT", "/state/{appId}"), body={"state": "fenced", "expectedVersion": 0},
                         path={"appId": "nope"})[0] == 409
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from components import website
 from components.contract import Out, ui_config
+from components.settings import ConfigError
 from harness.fake_cloud import FakeCloud
 from harness.program import ProgramRun, run_program, stack_config
 from tests.conftest import PRIMARY, ROOT, SECONDARY
@@ -49,8 +51,9 @@ def site_bucket(run: ProgramRun, role: str):
     return run.one("aws:s3/bucket:Bucket", f"site-{role}")
 
 
-def run_site(dist_dir: Path) -> ProgramRun:
-    config = {**stack_config("prod"), "multi-region-app:testDistDir": str(dist_dir)}
+def run_site(dist_dir: Path, **config: str) -> ProgramRun:
+    config = {**stack_config("prod"), "multi-region-app:testDistDir": str(dist_dir),
+              **{f"multi-region-app:{key}": value for key, value in config.items()}}
     return run_program(FakeCloud(), config, program=SITE_PROGRAM)
 
 
@@ -223,8 +226,31 @@ def test_ui_config_json_in_both_site_buckets_matches_the_stack_output(prod):
         assert config.inputs["cacheControl"] == "no-cache, no-store, must-revalidate"
 
 
-def test_without_a_built_web_app_only_ui_config_is_written(tmp_path):
-    run = run_site(tmp_path / "no-such-dist")
+def test_without_a_built_web_app_up_stops_before_creating_anything_with_one_line(tmp_path):
+    recorded = []
+
+    class Recording(FakeCloud):
+        def create(self, reg):
+            recorded.append(reg)
+            return super().create(reg)
+
+    config = {**stack_config("prod"), "multi-region-app:testDistDir": str(tmp_path / "no-such-dist")}
+    with pytest.raises(ConfigError) as stopped:
+        run_program(Recording(), config, program=SITE_PROGRAM)
+    message = str(stopped.value)
+    assert "\n" not in message and "index.html is missing" in message
+    assert "make web" in message and "deploySiteFiles false" in message
+    assert recorded == []
+
+
+def test_the_real_program_checks_webapp_dist_first(monkeypatch, tmp_path):
+    monkeypatch.setattr(website, "WEBAPP_DIST", tmp_path / "dist")
+    with pytest.raises(ConfigError, match=r"dist/index.html is missing"):
+        run_program(FakeCloud(), stack_config("prod"))
+
+
+def test_with_deploy_site_files_false_only_ui_config_is_written(tmp_path):
+    run = run_site(tmp_path / "no-such-dist", deploySiteFiles="false")
     assert sorted(site_objects(run)) == sorted([(PRIMARY, "uiConfig.json"), (SECONDARY, "uiConfig.json")])
 
 
@@ -254,5 +280,7 @@ def test_site_file_resource_names_are_unique_and_stable_across_runs(with_app, di
 def test_a_build_without_index_html_is_rejected(tmp_path):
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app.js").write_text("console.log(1)")
-    with pytest.raises(ValueError, match="dist_dir .* has no index.html"):
+    with pytest.raises(ConfigError, match="index.html is missing"):
         run_site(tmp_path)
+    with pytest.raises(ValueError, match="dist_dir .* has no index.html"):
+        website.site_files(tmp_path)

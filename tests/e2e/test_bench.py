@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from sandbox.bench import bench_app_replication, bench_failover_switch, webapp_js_gzip_bytes
+from bench.measures import bench_app_replication, bench_drills, bench_failover_switch, webapp_js_gzip_bytes
 from sandbox.up import Sandbox
 
 
@@ -28,3 +28,10 @@ def test_webapp_size_is_the_gzip_of_every_script(tmp_path: Path) -> None:
     for i, body in enumerate(scripts):
         (tmp_path / "assets" / f"s{i}.js").write_bytes(body)
     assert webapp_js_gzip_bytes(tmp_path) == sum(len(gzip.compress(b, compresslevel=9)) for b in scripts)
+
+
+def test_bench_drills_run_in_a_row_and_count_the_passes(sandbox: Sandbox, tmp_path: Path) -> None:
+    results = bench_drills(sandbox, 2, tmp_path, steady=0.5)
+    assert [r.passed for r, _ in results] == [True, True], [r.aborted for r, _ in results]
+    assert all(seconds > 0 for _, seconds in results)
+    assert (tmp_path / "drill.json").exists()  # the last drill's report

@@ -107,10 +107,15 @@ def test_primary_outage_drill_loses_no_acknowledged_write(sandbox: Sandbox, user
             assert [c["message"] for c in user.comments(role, photo)] == [message], (role, photo)
 
 
-def test_the_state_history_records_who_and_why(sandbox: Sandbox, ops) -> None:
+def test_the_state_history_records_who_and_why_in_both_regions(sandbox: Sandbox, ops) -> None:
     assert ops("state", "set", "fenced", "--reason", "maintenance window").exit_code == 0
     item = sandbox.client("dynamodb", "us-east-1").get_item(
         TableName=sandbox.outputs["tables"]["appConfig"], Key={"appId": {"S": sandbox.outputs["appId"]}})["Item"]
-    last = item["history"]["L"][-1]["M"]
-    assert last["to"]["S"] == "fenced" and last["from"]["S"] == "active"
-    assert last["reason"]["S"] == "maintenance window"
+    assert "history" not in item
+    [last] = json.loads(ops("state", "history", "--limit", "1", "--json").stdout)["records"]
+    assert (last["from"], last["to"], last["reason"]) == ("active", "fenced", "maintenance window")
+    assert last["by"].startswith("arn:aws:")  # the caller (sts:GetCallerIdentity)
+    # The audit table is a global table: the record reaches the secondary too.
+    audit = sandbox.outputs["tables"]["stateAudit"]
+    eventually(lambda: sandbox.client("dynamodb", "ap-northeast-1").get_item(
+        TableName=audit, Key={"appId": {"S": last["appId"]}, "auditKey": {"S": last["auditKey"]}}).get("Item"))

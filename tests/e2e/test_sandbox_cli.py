@@ -104,7 +104,15 @@ def test_bad_arguments_are_one_line_and_exit_2(args: list[str]) -> None:
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:")
 
 
-def test_outage_without_a_running_sandbox_exits_3(tmp_path: Path) -> None:
+def test_outage_without_a_running_sandbox_exits_5_like_ops(tmp_path: Path) -> None:
     result = sandbox_cli("outage", "primary", "on", "--session", str(tmp_path / "absent.json"))
-    assert result.returncode == 3
+    assert result.returncode == 5
     assert "make demo" in result.stderr
+
+
+def test_help_prints_the_exit_code_table_shared_with_ops() -> None:
+    from components.contract import exit_code_table
+
+    result = sandbox_cli("--help")
+    assert result.returncode == 0
+    assert exit_code_table() in result.stdout

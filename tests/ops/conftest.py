@@ -122,14 +122,23 @@ class WorldFactory(Factory):
 
 
 class _Hooked:
+    """Runs the factory's `before_update` hook (once) right before the next write of the state item."""
+
     def __init__(self, real: Any, factory: WorldFactory):
         self.real, self.factory = real, factory
 
-    def update_item(self, **kwargs: Any) -> Any:
+    def _hook(self) -> None:
         hook, self.factory.before_update = self.factory.before_update, None  # once
         if hook:
             hook()
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self._hook()
         return self.real.update_item(**kwargs)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self._hook()
+        return self.real.transact_write_items(**kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
@@ -173,6 +182,13 @@ class World:
             ConsistentRead=True,
         )["Item"]
         return plain_item(item)
+
+    def audit(self, role: str) -> list[dict[str, Any]]:
+        """The audit records in one region's stateAudit table, oldest first."""
+        items = self.ddb(role).query(
+            TableName=self.table(Table.STATE_AUDIT), KeyConditionExpression="appId = :a",
+            ExpressionAttributeValues={":a": {"S": self.outputs[Out.APP_ID]}})["Items"]
+        return [plain_item(item) for item in items]
 
     def put_state(self, role: str, state: str, version: int) -> None:
         self.ddb(role).put_item(TableName=self.table(Table.APP_CONFIG), Item={

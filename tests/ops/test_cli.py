@@ -6,12 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from ops.cli import app
 from ops.errors import EXIT_CODES
 from ops.factory import ROOT, Factory
+from ops.output import JsonOption
+
+JSON_HELP = JsonOption.__metadata__[0].help
 
 
 def all_commands(group, path=()):
@@ -43,10 +47,11 @@ def test_help_documents_every_exit_code():
         assert f"  {code}  {meaning}" in result.stdout
 
 
-def test_readme_documents_the_same_exit_codes():
-    readme = (ROOT / "ops" / "README.md").read_text()
+def test_readme_documents_the_exit_codes_of_both_tools_once():
+    readme = (ROOT / "README.md").read_text()
     for code, meaning in EXIT_CODES.items():
-        assert f"| {code} | {meaning} |" in readme
+        assert readme.count(f"| {code} | {meaning} |") == 1
+    assert "| 0 | ok |" not in (ROOT / "ops" / "README.md").read_text()  # it links to the README's table
 
 
 def run(*args, factory=None):
@@ -73,11 +78,48 @@ def test_no_target_is_a_usage_error():
     assert result.stderr == "error: no target: pass --stack NAME (a deployed stack) or --sandbox (the local sandbox)\n"
 
 
-def test_missing_sandbox_session_is_a_usage_error():
+def test_missing_sandbox_session_exits_5_no_sandbox_running():
     result = run("--sandbox", "status")
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert result.stderr == "error: no sandbox running: start it with make demo\n"
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["state", "get", "--sandbox"],
+    ["state", "--sandbox", "get"],
+    ["--sandbox", "state", "get"],
+    ["status", "--sandbox", "--json"],
+    ["drill", "--sandbox"],
+    ["smoke", "--sandbox"],
+    ["ui-config", "--sandbox"],
+    ["state", "history", "--sandbox"],
+])
+def test_the_target_works_before_or_after_the_command(args):
+    result = run(*args)
+    assert result.exit_code == 5, result.output  # reached the target: no sandbox running here
+    assert "No such option" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["--stack", "prod", "state", "get", "--sandbox"],
+    ["--stack", "prod", "state", "get", "--stack", "dev"],
+    ["diagram", "--stack", "prod", "--sandbox"],
+])
+def test_two_targets_anywhere_are_a_usage_error(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == "error: choose one target: --stack NAME or --sandbox, not both\n"
+
+
+def test_every_command_takes_the_target_options_and_one_json_option():
+    root = typer.main.get_command(app)
+    for path, command in all_commands(root):
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert {"--stack", "--sandbox"} <= options, path
+        jsons = [p for p in command.params if "--json" in getattr(p, "opts", [])]
+        if jsons:
+            assert jsons[0].help == JSON_HELP, path
 
 
 def test_incomplete_session_file_is_a_usage_error(tmp_path):
@@ -96,8 +138,8 @@ def test_empty_reason_is_a_usage_error():
 
 
 def test_python_dash_m_ops_runs_without_a_traceback():
-    done = subprocess.run([sys.executable, "-m", "ops", "--sandbox", "state", "get"], cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "ops", "state", "get", "--sandbox"], cwd=ROOT, capture_output=True,
                           text=True, env={"OPS_SESSION_FILE": "/nonexistent/session.json", "PATH": "/usr/bin:/bin"},
                           timeout=60)
-    assert done.returncode == 2
+    assert done.returncode == 5
     assert done.stderr == "error: no sandbox running: start it with make demo\n"

@@ -56,13 +56,13 @@ def test_object_buckets_replicate_both_ways(graph, prod):
     assert edges == {(primary.id, secondary.id): "public/*", (secondary.id, primary.id): "public/*"}
 
 
-def test_each_of_the_three_global_tables_has_a_replica_in_the_secondary(graph, prod):
+def test_each_global_table_has_a_replica_in_the_secondary(graph, prod):
     tables = graph.nodes_of(Kind.TABLE, PRIMARY)
     assert sorted(t.physical for t in tables) == sorted(prod.outputs[Out.TABLES].values())
     replicas = {e.source: graph.node(e.target) for e in graph.edges_of(Link.TABLE_REPLICA)}
     assert set(replicas) == {t.id for t in tables}
     assert {(r.kind, r.region) for r in replicas.values()} == {(Kind.TABLE_REPLICA, SECONDARY)}
-    assert len({r.id for r in replicas.values()}) == 3
+    assert len({r.id for r in replicas.values()}) == len(prod.outputs[Out.TABLES]) == 4
     assert graph.nodes_of(Kind.TABLE, SECONDARY) == []  # the secondary holds replicas only
 
 
@@ -74,11 +74,13 @@ def test_both_apis_in_each_region_call_the_tables_of_their_own_region(graph, pro
     assert {routing.region, photos.region} == {region}
     assert routing.details == ("GET PUT /state/{appId}",)
     suffix = "" if role == "primary" else "-secondary"
-    assert targets(graph, routing, Link.INTEGRATION) == {f"tables-app-config{suffix}"}
+    # GET /state reads the state item; PUT /state switches it and records the switch (one transaction).
+    assert targets(graph, routing, Link.INTEGRATION) == {f"tables-app-config{suffix}", f"tables-state-audit{suffix}"}
     assert targets(graph, photos, Link.INTEGRATION) == {f"tables-{t}{suffix}" for t in ("app-config", "comments",
                                                                                           "photos")}
-    calls = {e.label for e in graph.edges_of(Link.INTEGRATION) if e.source == routing.id}
-    assert calls == {"GetItem, UpdateItem"}
+    calls = {graph.node(e.target).name: e.label for e in graph.edges_of(Link.INTEGRATION) if e.source == routing.id}
+    assert calls == {f"tables-app-config{suffix}": "GetItem, TransactWriteItems",
+                     f"tables-state-audit{suffix}": "TransactWriteItems"}
 
 
 @pytest.mark.parametrize("region", [PRIMARY, SECONDARY])
@@ -103,9 +105,10 @@ def test_operator_role_reaches_every_api_and_every_table_in_both_regions(graph):
     reached = [graph.node(e.target) for e in graph.edges_of(Link.OPERATE) if e.source == operator.id]
     assert sorted((n.kind, n.region) for n in reached if n.kind == Kind.API) == sorted(
         [(Kind.API, PRIMARY)] * 2 + [(Kind.API, SECONDARY)] * 2)
-    # The state tables to switch the state; the data tables to count items (ops status).
+    # The state and audit tables to switch the state; the data tables to count items (ops status).
     assert {n.name for n in reached if n.kind != Kind.API} == {
-        f"tables-{t}{suffix}" for t in ("app-config", "comments", "photos") for suffix in ("", "-secondary")}
+        f"tables-{t}{suffix}" for t in ("app-config", "comments", "photos", "state-audit")
+        for suffix in ("", "-secondary")}
 
 
 def test_diagram_writes_an_svg_naming_both_regions(tmp_path):

@@ -52,9 +52,12 @@ def sandbox(server: str, prod: ProgramRun, tmp_path: Path) -> tuple[Path, dict, 
         region = outputs[role][RegionOut.REGION]
         ddb = boto3.client("dynamodb", region_name=region, endpoint_url=server,
                            aws_access_key_id=KEYS["accessKeyId"], aws_secret_access_key=KEYS["secretAccessKey"])
-        ddb.create_table(TableName=outputs[Out.TABLES][Table.APP_CONFIG], BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "appId", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "appId", "AttributeType": "S"}])
+        for logical in (Table.APP_CONFIG, Table.STATE_AUDIT):
+            keys = [k for k in Table.KEYS[logical] if k]
+            ddb.create_table(TableName=outputs[Out.TABLES][logical], BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"),
+                                                                                             strict=False)],
+                             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys])
         ddb.put_item(TableName=outputs[Out.TABLES][Table.APP_CONFIG], Item={
             "appId": {"S": outputs[Out.APP_ID]}, "state": {"S": "active"}, "version": {"N": "1"}})
         clients[role] = ddb
@@ -87,12 +90,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_refused_endpoint_is_unreachable_exit_4(prod, tmp_path):
-    session = write_session(tmp_path / "session.json", f"http://127.0.0.1:{free_port()}", prod.outputs)
+def test_a_session_whose_endpoint_refuses_connections_is_no_sandbox_running_exit_5(prod, tmp_path):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    session = write_session(tmp_path / "session.json", endpoint, prod.outputs)
     result = invoke(session, "state", "set", "fenced")
-    assert result.exit_code == 4
-    assert "error: primary region us-east-1 unreachable (Could not connect to the endpoint URL" in result.stderr
-    assert "secondary region ap-northeast-1 unreachable" in result.stderr
+    assert result.exit_code == 5
+    assert result.stderr == (f"error: no sandbox answers at {endpoint} (a stale session file?): start it with "
+                             "make demo\n")
 
 
 class _Unavailable(BaseHTTPRequestHandler):

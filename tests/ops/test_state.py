@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from components.contract import StateItem
 from tests.ops.conftest import STACK
 
 
@@ -53,37 +54,44 @@ def test_state_get_exits_4_when_no_region_answers(ops, world):
     assert result.stderr.endswith("error: no region answered\n")
 
 
-def test_state_set_writes_through_the_primary_with_version_and_history(ops, world):
+def test_state_set_writes_the_item_and_its_audit_record_through_the_primary(ops, world):
     result = ops("state", "set", "fenced", "--reason", "drill", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"changed": True, "from": "active", "to": "fenced", "version": 2,
-                                         "via": "primary", "region": world.primary, "fallback": False}
+    answer = json.loads(result.stdout)
+    assert {k: v for k, v in answer.items() if k != "auditKey"} == {
+        "changed": True, "from": "active", "to": "fenced", "version": 2, "via": "primary", "region": world.primary,
+        "fallback": False}
     item = world.state_item("primary")
+    assert set(item) == set(StateItem.ATTRIBUTES)  # constant size: no history inside
     assert (item["state"], item["version"]) == ("fenced", 2)
-    assert item["updatedBy"].startswith("arn:aws:")
-    [entry] = item["history"]
-    assert entry["from"] == "active" and entry["to"] == "fenced" and entry["via"] == "primary"
-    assert entry["region"] == world.primary and entry["reason"] == "drill"
-    assert entry["by"] == item["updatedBy"] and entry["at"] == item["updatedAt"] > 1_600_000_000_000
+    assert item["updatedBy"].startswith("arn:aws:") and item["updatedAt"] > 1_600_000_000_000
+    [record] = world.audit("primary")
+    assert record == {"appId": world.outputs["appId"], "auditKey": answer["auditKey"], "from": "active",
+                      "to": "fenced", "fromVersion": 1, "at": item["updatedAt"], "by": item["updatedBy"],
+                      "tool": "ops", "via": "primary", "reason": "drill"}
+    assert record["auditKey"].startswith(f"{item['updatedAt']:013d}-")
     # Without global-table replication in moto, the secondary is untouched: the write went to one region.
-    assert world.state_item("secondary")["state"] == "active"
+    assert world.state_item("secondary")["state"] == "active" and world.audit("secondary") == []
 
 
-def test_state_set_appends_history_entries_in_order(ops, world):
-    for state in ("fenced", "failover", "fenced", "active"):
-        assert ops("state", "set", state).exit_code == 0
-    item = world.state_item("primary")
-    assert [(e["from"], e["to"]) for e in item["history"]] == [
-        ("active", "fenced"), ("fenced", "failover"), ("failover", "fenced"), ("fenced", "active")
-    ]
-    assert item["version"] == 5
+def test_state_set_records_every_switch_and_the_item_keeps_its_size(ops, world):
+    sizes = []
+    for state in ("fenced", "failover", "fenced", "active") * 3:
+        assert ops("state", "set", state, "--reason", "a reason with some length to it").exit_code == 0
+        item = world.state_item("primary")
+        sizes.append(len(json.dumps(item)) - len(item["state"]) - len(str(item["version"])))
+    assert len(set(sizes)) == 1
+    records = world.audit("primary")
+    assert [(r["from"], r["to"], r["fromVersion"]) for r in records[:4]] == [
+        ("active", "fenced", 1), ("fenced", "failover", 2), ("failover", "fenced", 3), ("fenced", "active", 4)]
+    assert len(records) == 12 and world.state_item("primary")["version"] == 13
 
 
 def test_state_set_same_state_is_a_noop(ops, world):
     result = ops("state", "set", "active")
     assert result.exit_code == 0
     assert f"state is already active in {world.primary} (version 1): nothing to do" in result.stderr
-    assert "history" not in world.state_item("primary")
+    assert world.audit("primary") == []
 
 
 def test_state_set_refuses_a_risky_jump_then_allows_it_with_force(ops, world):
@@ -92,12 +100,12 @@ def test_state_set_refuses_a_risky_jump_then_allows_it_with_force(ops, world):
     assert refused.stderr.startswith("error: refusing active -> failover without passing through fenced: writes the "
                                      "primary accepted may still be replicating")
     assert "--force" in refused.stderr
-    assert world.state_item("primary")["state"] == "active"
+    assert world.state_item("primary")["state"] == "active" and world.audit("primary") == []
 
     forced = ops("state", "set", "failover", "--force")
     assert forced.exit_code == 0
-    item = world.state_item("primary")
-    assert item["state"] == "failover" and item["history"][-1]["forced"] is True
+    assert world.state_item("primary")["state"] == "failover"
+    assert world.audit("primary")[-1]["forced"] is True
 
 
 def test_state_set_refuses_failover_to_active_without_fenced(ops, world):
@@ -108,7 +116,7 @@ def test_state_set_refuses_failover_to_active_without_fenced(ops, world):
 
 
 def test_state_set_conflict_when_the_state_changes_between_read_and_write(ops, world):
-    # Another operator switches to fenced after our read, before our conditional write.
+    # Another operator switches to fenced after our read, before our transaction.
     world.factory.before_update = lambda: world.put_state("primary", "fenced", 2)
     result = ops("state", "set", "fenced")
     assert result.exit_code == 3
@@ -116,8 +124,19 @@ def test_state_set_conflict_when_the_state_changes_between_read_and_write(ops, w
         f"error: state changed concurrently in {world.primary}: read active (version 1), now fenced (version 2); "
         "nothing written. Check `state get` and try again\n"
     )
-    item = world.state_item("primary")
-    assert item["version"] == 2 and "history" not in item
+    assert world.state_item("primary")["version"] == 2
+    assert world.audit("primary") == []  # one transaction: no record of a switch that did not happen
+
+
+def test_state_set_warns_about_a_legacy_history_list_and_leaves_it_for_migrate(ops, world):
+    world.ddb("primary").update_item(
+        TableName=world.table("appConfig"), Key={"appId": {"S": world.outputs["appId"]}},
+        UpdateExpression="SET #h = :h", ExpressionAttributeNames={"#h": "history"},
+        ExpressionAttributeValues={":h": {"L": [{"M": {"to": {"S": "active"}}}]}})
+    result = ops("state", "set", "fenced")
+    assert result.exit_code == 0
+    assert "still carries a `history` list" in result.stderr and "state migrate" in result.stderr
+    assert world.state_item("primary")["history"] == [{"to": "active"}]
 
 
 def test_state_set_writes_through_the_secondary_when_the_primary_is_unreachable(ops, world):
@@ -129,7 +148,8 @@ def test_state_set_writes_through_the_secondary_when_the_primary_is_unreachable(
             f"\"https://dynamodb.{world.primary}.amazonaws.com/\"); writing through the secondary region "
             f"({world.secondary}) instead") in result.stderr
     item = world.state_item("secondary")
-    assert (item["state"], item["version"], item["history"][0]["via"]) == ("fenced", 2, "secondary")
+    assert (item["state"], item["version"]) == ("fenced", 2)
+    assert [(r["via"], r["to"]) for r in world.audit("secondary")] == [("secondary", "fenced")]
     # Then on to failover, still without the primary.
     assert ops("state", "set", "failover").exit_code == 0
     assert world.state_item("secondary")["state"] == "failover"

@@ -61,3 +61,43 @@ def test_sync_users_reports_users_that_get_no_invitation(ops, world):
     assert json.loads(result.stdout)["withoutInvite"] == ["noemail"]
     assert "no invitation for 1 user(s) without an e-mail address: noemail" in result.stderr
     assert sorted(world.users("secondary")) == ["ana", "noemail"]
+
+
+def sign_in_once(world, role: str, username: str) -> None:
+    """The user chose their own password: no longer FORCE_CHANGE_PASSWORD."""
+    world.cognito(role).admin_set_user_password(UserPoolId=world.pool(role), Username=username,
+                                                Password="Chosen-Password-1!", Permanent=True)
+
+
+def test_resend_renews_the_invitation_of_copied_users_who_never_signed_in_there(ops, world, monkeypatch):
+    for name in ("ana", "bo", "cy"):
+        world.add_user("primary", name, f"{name}@example.com")
+    world.add_user("primary", "nomail")
+    assert ops("sync-users", "--suppress-invite").exit_code == 0
+    sign_in_once(world, "secondary", "bo")
+    sent = []
+    real = world.factory.client(world.factory.stack_target("prod"), "cognito-idp", world.secondary)
+    original = real.admin_create_user
+    monkeypatch.setattr(real, "admin_create_user", lambda **kw: (sent.append(kw), original(**kw))[1])
+    result = ops("sync-users", "--resend", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["resent"] == ["ana", "cy"] and data["withoutInvite"] == ["nomail"]
+    assert [(k["Username"], k["MessageAction"], k["DesiredDeliveryMediums"]) for k in sent] == [
+        ("ana", "RESEND", ["EMAIL"]), ("cy", "RESEND", ["EMAIL"])]
+    assert "resent 2 invitation(s)" in result.stderr
+
+
+def test_resend_dry_run_sends_nothing(ops, world):
+    world.add_user("primary", "ana", "ana@example.com")
+    assert ops("sync-users", "--suppress-invite").exit_code == 0
+    result = ops("sync-users", "--resend", "--dry-run", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["resent"] == ["ana"]
+    assert "would resend 1 invitation(s)" in result.stderr
+
+
+def test_resend_with_suppress_invite_is_a_usage_error(ops, world):
+    result = ops("sync-users", "--resend", "--suppress-invite")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --resend sends invitations, --suppress-invite sends none: choose one\n"

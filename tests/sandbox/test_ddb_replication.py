@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.bench import bench_replication_lag
+from bench.measures import bench_replication_lag
 from sandbox.cloud import LocalCloud
 from tests.sandbox.cloud_support import LAG, MARGIN, PRIMARY, SECONDARY, eventually, unique
 

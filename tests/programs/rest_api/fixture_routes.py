@@ -5,7 +5,8 @@ from __future__ import annotations
 from components.route import Route
 
 BODY = {"type": "object", "required": ["value"], "properties": {"value": {"type": "string"}}}
-TABLES = {"appConfig": "fixture-app-config", "comments": "fixture-notes", "photos": "fixture-feed"}
+TABLES = {"appConfig": "fixture-app-config", "comments": "fixture-notes", "photos": "fixture-feed",
+          "stateAudit": "fixture-audit"}
 
 
 def fixture_routes(variant: str = "base") -> tuple[Route, ...]:

@@ -1,15 +1,13 @@
-"""Sandbox benchmarks (`make bench`): cold start, failover switch, replication lag as a client sees it.
+"""The measurements of `make bench` (bench/__main__.py prints them).
 
 `bench_replication_lag(cloud, service=...)` writes in one region, alternating directions,
 and polls the other region's endpoint until the write shows; each sample is the time from
-the write's acknowledgement to its first sighting. `python -m sandbox.bench` times sandbox cold
-starts, deploys a sandbox at the default lag on free ports, measures the failover switch and the
-replication lags (raw and through the app's signed APIs) and prints one table.
+the write's acknowledgement to its first sighting. `bench_drills` runs failover drills in a row
+on one sandbox and counts the ones that pass.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import signal
 import statistics
@@ -26,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ops.drill import summary_rows
+from ops.drill_model import DrillResult
 from sandbox.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,19 +200,35 @@ def bench_app_replication(sandbox: Any, samples: int = 5) -> dict[str, list[floa
     return lags
 
 
-def bench_drill(sandbox: Any, report_dir: Path) -> Any:
-    """The failover drill (ops drill --sandbox) at the default plan; its report goes to `report_dir`."""
+def bench_drills(sandbox: Any, count: int, report_dir: Path, steady: float = 2.0) -> list[tuple[DrillResult, float]]:
+    """`count` failover drills in a row (ops drill --sandbox, primary outage included), each starting where
+    the last one left the application: (result, seconds) per drill. The last report goes to `report_dir`."""
     from ops.appclient import AppUser
     from ops.drill import DrillPlan, run_drill, sandbox_outage
     from ops.drill_report import write_report
+    from ops.errors import OpsError
     from ops.factory import Factory
 
+    results: list[tuple[DrillResult, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         factory = Factory(session_file=sandbox.write_session(Path(tmp) / "session.json"))
+        target = factory.sandbox_target()
         user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
-        result = run_drill(factory, factory.sandbox_target(), user, DrillPlan(), sandbox_outage(factory))
-    write_report(result, report_dir)
-    return result
+        plan = DrillPlan.for_target(target, steady=steady)
+        for n in range(count):
+            began = time.perf_counter()
+            try:
+                result = run_drill(factory, target, user, plan, sandbox_outage(factory))
+            except OpsError as refused:  # pre-flight: the last drill left the application switched
+                result = DrillResult(target=target.label, rate=plan.rate, outage=True, duration=0.0, events=[],
+                                     attempts=[], windows=[], drains={}, rpo_missing={},
+                                     aborted=f"pre-flight refused: {refused}")
+            results.append((result, time.perf_counter() - began))
+            print(f"drill {n + 1:>2}/{count}: {'pass' if result.passed else 'FAIL'} in {results[-1][1]:.1f} s, "
+                  f"RTO {result.rto:.2f} s{', ' + result.aborted if result.aborted else ''}", flush=True)
+    if results:
+        write_report(results[-1][0], report_dir)
+    return results
 
 
 def webapp_js_gzip_bytes(dist: Path = ROOT / "webapp" / "dist") -> int | None:
@@ -223,47 +237,3 @@ def webapp_js_gzip_bytes(dist: Path = ROOT / "webapp" / "dist") -> int | None:
     if not scripts:
         return None
     return sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in scripts)
-
-
-def _row(name: str, values: list[float], target: str = "") -> str:
-    s = summarize(values)
-    return f"{name:<34}{s['n']:>4}{s['min']:>9.3f}{s['p50']:>9.3f}{s['p90']:>9.3f}{s['max']:>9.3f}  {target}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=20, help="replication writes per service (default 20)")
-    parser.add_argument("--lag", type=float, default=1.0, help="configured replication lag, seconds (default 1.0)")
-    parser.add_argument("--cold-starts", type=int, default=3, help="sandbox cold starts to time (default 3)")
-    args = parser.parse_args(argv)
-    from sandbox.up import SandboxOptions, start_sandbox
-
-    rows = [_row("cold start to ready (s)", bench_cold_start(args.cold_starts), "target < 15 s")]
-    sandbox = start_sandbox(SandboxOptions(web_port=0, aws_port=0, replication_lag=args.lag, serve_web=False))
-    try:
-        rows.append(_row("state set failover -> writes (s)", bench_failover_switch(sandbox), "target < 1 s"))
-        for service in ("s3", "dynamodb"):
-            lags = bench_replication_lag(sandbox.cloud, args.samples, service)
-            rows.append(_row(f"{service} replication lag (s)", lags, f"configured {args.lag:g} s"))
-        for what, lags in bench_app_replication(sandbox).items():
-            rows.append(_row(f"app {what} replicated (s)", lags, "through the signed APIs"))
-        drill = bench_drill(sandbox, ROOT / "drill-report")
-    finally:
-        sandbox.stop()
-    print(f"{'benchmark':<34}{'n':>4}{'min':>9}{'p50':>9}{'p90':>9}{'max':>9}")
-    print("\n".join(rows))
-    print(f"\nfailover drill ({drill.rate:g} writes/s, primary outage), report in drill-report/:")
-    for name, value in summary_rows(drill):
-        print(f"  {name:<46}{value}")
-    size = webapp_js_gzip_bytes()
-    budget = 250 * 1024
-    if size is None:
-        print("web app JavaScript (gzip): not built (make setup builds it)")
-    else:
-        print(f"web app JavaScript (gzip): {size / 1024:.1f} KiB of a {budget // 1024} KiB budget"
-              f"{'' if size <= budget else '  OVER BUDGET'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
