@@ -67,8 +67,9 @@ def stack_key(purpose: str, encrypts: str, **options: Any) -> MultiRegionKey:
 
 data_key = ops_key = None
 if settings.kms_enabled:
-    # Retained with the data it protects: retained tables and photos stay readable.
-    data_key = stack_key("data", "tables and photo buckets", retain=settings.retain_data)
+    # Retained (and adopted) with the data it protects: kept tables and photos stay readable.
+    data_key = stack_key("data", "tables and photo buckets", retain=settings.retain_data,
+                         adopt_retained=settings.adopt_retained)
     ops_key = stack_key(
         "ops", "log groups and alarm topics",
         service_statements=ops_key_statements(
@@ -279,6 +280,7 @@ if settings.access_logs:
             distribution_arn=site.distribution.arn,
             edge=edge,
             retain_data=settings.retain_data,
+            adopt_retained=settings.adopt_retained,
         ),
     )
 

@@ -11,6 +11,10 @@ One key per purpose, so that a service a key policy names can use only the key o
                                                      only (encryption context); CloudWatch alarms (SNS)
     site   site buckets (website.py)                 CloudFront, for the stack's distribution only
 
+A retained key (the data key, with the data it protects) keeps its aliases: a multi-Region key's id is random, so
+its alias is how the next deploy finds it (config adoptRetained imports the primary by the id the alias names, the
+replicas by the same id, the aliases by name).
+
 In a key policy `"Resource": "*"` means "this key". The first statement lets the account's IAM policies grant use
 of the key (AWS's default key policy; without it nobody could manage the key). Services that act for a principal
 (DynamoDB, S3 through a role) need no statement of their own: the principal's IAM grant, narrowed by
@@ -139,6 +143,17 @@ def no_service_statements(region: Region) -> list[dict[str, Any]]:
     return []
 
 
+def key_alias(prefix: str, purpose: str) -> str:
+    """The alias of the stack's key for `purpose`, the same in every region of the key."""
+    return f"alias/{prefix}-{purpose}"
+
+
+def retained_key_id(alias: str, region: Region) -> str:
+    """The id of the multi-Region key that `alias` names in `region` (kept by a keep-data destroy), for config
+    adoptRetained. Fails, as the import of a kept bucket that is not there does, when no key has the alias."""
+    return aws.kms.get_alias(name=alias, opts=region.invoke_opts()).target_key_id
+
+
 @dataclass
 class MultiRegionKeyArgs:
     prefix: str
@@ -154,7 +169,10 @@ class MultiRegionKeyArgs:
     service_statements: StatementsFor = field(default=no_service_statements)
     """Region -> the key policy statements for services in that region; default none (account delegation only)."""
     retain: bool = False
-    """Keep the keys on `pulumi destroy` (they protect retained data); default False."""
+    """Keep the keys and their aliases on `pulumi destroy` (they protect retained data); default False."""
+    adopt_retained: bool = False
+    """Import the key, replicas and aliases an earlier keep-data destroy kept (the key found through its alias)
+    instead of creating them; default False."""
     extra_regions: Sequence[Region] = ()
     """More replicas, e.g. us-east-1 for CloudFront's web ACL logs when it is not one of the pair; default none."""
 
@@ -176,6 +194,9 @@ class MultiRegionKey(pulumi.ComponentResource):
             raise ValueError(f"MultiRegionKeyArgs.purpose {args.purpose!r} must be a short lower-case word")
         primary, secondary = args.regions.primary, args.regions.secondary
         account = pulumi.Output.from_input(args.account_id)
+        alias = key_alias(args.prefix, args.purpose)
+        # Adopting: a multi-Region replica has its primary's key id, found through the kept alias.
+        adopted_id = retained_key_id(alias, primary) if args.adopt_retained else None
 
         def policy(region: Region) -> pulumi.Output[str]:
             statements = pulumi.Output.from_input(args.service_statements(region))
@@ -189,7 +210,7 @@ class MultiRegionKey(pulumi.ComponentResource):
             rotation_period_in_days=ROTATION_DAYS,
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             policy=policy(primary),
-            opts=primary.opts(self, retain_on_delete=args.retain),
+            opts=primary.opts(self, retain_on_delete=args.retain, import_=adopted_id),
         )
         # Rotation is a property of the primary that its replicas share.
         self.replica_key = aws.kms.ReplicaKey(
@@ -198,7 +219,7 @@ class MultiRegionKey(pulumi.ComponentResource):
             description=args.description,
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             policy=policy(secondary),
-            opts=secondary.opts(self, retain_on_delete=args.retain),
+            opts=secondary.opts(self, retain_on_delete=args.retain, import_=adopted_id),
         )
         keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {primary.role: self.primary_key,
                                                              secondary.role: self.replica_key}
@@ -209,14 +230,16 @@ class MultiRegionKey(pulumi.ComponentResource):
                 description=args.description,
                 deletion_window_in_days=DELETION_WINDOW_DAYS,
                 policy=policy(region),
-                opts=region.opts(self, retain_on_delete=args.retain),
+                opts=region.opts(self, retain_on_delete=args.retain, import_=adopted_id),
             )
         for region in (*args.regions, *args.extra_regions):
             aws.kms.Alias(
                 f"{name}-{region.role}-alias",
-                name=f"alias/{args.prefix}-{args.purpose}",
+                name=alias,
                 target_key_id=keys[region.role].key_id,
-                opts=region.opts(self),
+                # Kept with the key: the next deploy finds the kept key through it.
+                opts=region.opts(self, retain_on_delete=args.retain,
+                                 import_=alias if args.adopt_retained else None),
             )
 
         pair = {region.role for region in args.regions}

@@ -17,6 +17,12 @@ Why this shape (AWS documentation):
   region.
 - A log bucket does not log its own access (that would log forever); its objects expire after the stack's log
   retention, overwritten or deleted versions 30 days later.
+
+With retain_data a keep-data `pulumi destroy` keeps the log buckets with every setting that protects or expires
+their logs (public access block, ownership, encryption, versioning, policy, lifecycle): the access logs of the
+kept photos are the record of who read, wrote or deleted them, wanted for an audit after the stack is gone, and
+they still expire after the retention. With adopt_retained the next `pulumi up` imports them by the bucket's name.
+The buckets' logging configurations and event notifications go with the stack and come back with it.
 """
 
 from __future__ import annotations
@@ -29,7 +35,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import deny_insecure_transport, expire_old_versions, make_private, notify_eventbridge
+from components.private_bucket import (
+    deny_insecure_transport,
+    expire_old_versions,
+    kept_bucket_import_id,
+    make_private,
+    notify_eventbridge,
+)
 from components.regions import EDGE_REGION, Region, RegionPair
 
 MAX_BUCKET_NAME = 63
@@ -59,7 +71,10 @@ class AccessLogsArgs:
     edge: Region | None = None
     """The us-east-1 region (CloudFront's log delivery lives there); required with `distribution_arn`."""
     retain_data: bool = True
-    """Keep the log buckets (and their logs) on `pulumi destroy`; default True."""
+    """Keep the log buckets (and their logs, until they expire) on `pulumi destroy`; default True."""
+    adopt_retained: bool = False
+    """Import the log buckets and their settings that an earlier keep-data destroy kept (by the buckets' names,
+    so `account_id` must be a plain string) instead of creating them; default False."""
 
 
 def log_bucket_name(prefix: str, region_name: str, account_id: str) -> str:
@@ -138,10 +153,15 @@ class AccessLogs(pulumi.ComponentResource):
         self.buckets, policies = {}, {}
         for region in args.regions:
             child = f"{name}-{region.role}"
-            keep = region.opts(self, retain_on_delete=args.retain_data)
+
+            def named(account_id: str, region: Region = region) -> str:
+                return log_bucket_name(args.prefix, region.name, account_id)
+
+            adopted = kept_bucket_import_id("AccessLogsArgs", args.adopt_retained, args.account_id, named)
+            keep = region.opts(self, retain_on_delete=args.retain_data, import_=adopted)
             bucket = aws.s3.Bucket(
                 child,
-                bucket=account.apply(lambda a, region=region: log_bucket_name(args.prefix, region.name, a)),
+                bucket=account.apply(named),
                 force_destroy=not args.retain_data,
                 opts=keep,
             )
@@ -153,7 +173,10 @@ class AccessLogs(pulumi.ComponentResource):
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
                 opts=keep,
             )
-            expire_old_versions(child, bucket, DELETED_LOG_DAYS, region.opts(self, depends_on=[versioning]),
+            # Kept with the bucket: kept logs still expire.
+            expire_old_versions(child, bucket, DELETED_LOG_DAYS,
+                                region.opts(self, depends_on=[versioning], retain_on_delete=args.retain_data,
+                                            import_=adopted),
                                 current_days=args.retention_days)
             notify_eventbridge(child, bucket, region.opts(self))
             sources = args.sources[region.role]
@@ -166,7 +189,8 @@ class AccessLogs(pulumi.ComponentResource):
                                                                                  delivery_region)
                 ),
                 # S3 checks a new policy against the public access block: set that first.
-                opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access]),
+                opts=region.opts(self, retain_on_delete=args.retain_data, depends_on=[public_access],
+                                 import_=adopted),
             )
             for label, source in sorted(sources.items()):
                 aws.s3.BucketLogging(

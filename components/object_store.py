@@ -32,7 +32,13 @@ import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
 from components.kms import check_region_keys, s3_key_grant
-from components.private_bucket import deny_insecure_transport, expire_old_versions, make_private, notify_eventbridge
+from components.private_bucket import (
+    deny_insecure_transport,
+    expire_old_versions,
+    kept_bucket_import_id,
+    make_private,
+    notify_eventbridge,
+)
 from components.regions import Region, RegionPair
 
 MAX_BUCKET_NAME = 63  # S3's limit
@@ -193,9 +199,6 @@ def _validate(args: ObjectStoreArgs) -> None:
     if not list(args.cors_origins):
         raise ValueError("ObjectStoreArgs.cors_origins needs at least one origin (the site URL)")
     check_region_keys("ObjectStoreArgs.kms_key_arns", args.kms_key_arns, args.regions)
-    if args.adopt_retained and not isinstance(args.account_id, str):
-        raise ValueError("ObjectStoreArgs.adopt_retained needs account_id as a plain string (bucket names are the "
-                         "import ids)")
     if args.noncurrent_version_days < 1:
         raise ValueError(f"ObjectStoreArgs.noncurrent_version_days must be >= 1, got {args.noncurrent_version_days}")
 
@@ -234,7 +237,8 @@ class ObjectStore(pulumi.ComponentResource):
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
         child = f"{name}-{region.role}"
         # Adopting: the bucket and every retained setting import by the bucket's name.
-        adopted = bucket_name(args.prefix, region.name, str(args.account_id)) if args.adopt_retained else None
+        adopted = kept_bucket_import_id("ObjectStoreArgs", args.adopt_retained, args.account_id,
+                                        lambda account: bucket_name(args.prefix, region.name, account))
         bucket = aws.s3.Bucket(
             child,
             bucket=pulumi.Output.from_input(args.account_id).apply(

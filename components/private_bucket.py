@@ -3,6 +3,7 @@ helpers for what several buckets add (expiring old versions, event notifications
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -21,6 +22,19 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+def kept_bucket_import_id(
+    label: str, adopt: bool, account_id: pulumi.Input[str], name_of: Callable[[str], str]
+) -> str | None:
+    """When `adopt`ing, the import id of a bucket a keep-data destroy kept, and of each of its kept settings: the
+    bucket's name, `name_of(account_id)`. Import ids are plain strings, so the account id must be one too
+    (ValueError naming `label`, the component's args)."""
+    if not adopt:
+        return None
+    if not isinstance(account_id, str):
+        raise ValueError(f"{label}.adopt_retained needs account_id as a plain string (bucket names are the import ids)")
+    return name_of(account_id)
 
 
 def make_private(

@@ -2,6 +2,13 @@
 
 Used by the unit tests and `make preview`. Every output the program reads must be
 answered here, or it would silently resolve to None; unknown invokes raise.
+
+`FakeCloud()` is an account in which whatever the program imports exists (a random id, such as a
+key's or a user pool's, is the import id). `FakeCloud.after_keep_data_destroy(run)` is the account a
+keep-data `pulumi destroy` of `run` leaves: only what `run` registered with retain_on_delete. There
+an import must name a kept resource by the id the provider imports it with, creating a kept named
+resource again fails ("already exists") as AWS refuses it, and the lookups (user pools by name, key
+aliases) answer from what was kept.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from harness.program import PROVIDER_TYPE, Registration
+from harness.program import PROVIDER_TYPE, ProgramRun, Registration
 
 ACCOUNT = "123456789012"
 
@@ -46,9 +53,15 @@ def _table(reg: Registration, region: str) -> dict[str, Any]:
     return {"id": name, "arn": arn, "streamArn": f"{arn}/stream/2026-11-23T00:00:00.000"}
 
 
+def _main_table(global_table_arn: str) -> tuple[str, str]:
+    """(name, region) of the table an ARN arn:aws:dynamodb:<region>:<account>:table/<name> names."""
+    return global_table_arn.rsplit("/", 1)[-1], global_table_arn.split(":")[3]
+
+
 def _table_replica(reg: Registration, region: str) -> dict[str, Any]:
-    name = reg.inputs["globalTableArn"].rsplit("/", 1)[-1]
-    return {"id": f"{name}:{region}", "arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"}
+    name, main_region = _main_table(reg.inputs["globalTableArn"])
+    # The provider's id (and import id) names the main table's region, not the replica's.
+    return {"id": f"{name}:{main_region}", "arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"}
 
 
 def _iam(kind: str) -> Synth:
@@ -84,7 +97,7 @@ def _stage(reg: Registration, region: str) -> dict[str, Any]:
 
 
 def _user_pool(reg: Registration, region: str) -> dict[str, Any]:
-    pool_id = f"{region}_{_token(reg.urn, length=9)}"
+    pool_id = reg.options.get("import") or f"{region}_{_token(reg.urn, length=9)}"
     return {
         "id": pool_id,
         "arn": f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{pool_id}",
@@ -152,7 +165,7 @@ def _topic_subscription(reg: Registration, region: str) -> dict[str, Any]:
 
 
 def _kms_key(reg: Registration, region: str) -> dict[str, Any]:
-    key_id = ("mrk-" if reg.inputs.get("multiRegion") else "") + _token(reg.urn, length=32)
+    key_id = reg.options.get("import") or ("mrk-" if reg.inputs.get("multiRegion") else "") + _token(reg.urn, length=32)
     return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{key_id}"}
 
 
@@ -205,16 +218,91 @@ SYNTHS: dict[str, Synth] = {
 }
 
 
-class FakeCloud:
-    """Answers every registration with the inputs plus synthesized outputs."""
+# -- what `pulumi import` takes: the id each kept type is imported by (pulumi-aws 7.51, "## Import" of each type) --
+def _table_item_import_id(reg: Registration, outputs: dict[str, Any]) -> str:
+    # "table name,hash key value"
+    value = json.loads(reg.inputs["item"])[reg.inputs["hashKey"]]
+    return f"{reg.inputs['tableName']},{next(iter(value.values()))}"
 
-    def __init__(self, account: str = ACCOUNT):
+
+def _replica_import_id(reg: Registration, outputs: dict[str, Any]) -> str:
+    return "{}:{}".format(*_main_table(reg.inputs["globalTableArn"]))
+
+
+ImportId = Callable[[Registration, dict[str, Any]], str]
+_BY_BUCKET_NAME: ImportId = lambda reg, outputs: reg.inputs["bucket"]  # noqa: E731
+_BY_NAME: ImportId = lambda reg, outputs: reg.inputs["name"]  # noqa: E731
+_BY_ID: ImportId = lambda reg, outputs: outputs["id"]  # noqa: E731
+IMPORT_IDS: dict[str, ImportId] = {
+    "aws:s3/bucket:Bucket": _BY_BUCKET_NAME,
+    **dict.fromkeys((
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLogging:BucketLogging",
+        "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
+        "aws:s3/bucketNotification:BucketNotification",
+    ), _BY_BUCKET_NAME),
+    "aws:dynamodb/table:Table": _BY_NAME,
+    "aws:dynamodb/tableReplica:TableReplica": _replica_import_id,
+    "aws:dynamodb/tableItem:TableItem": _table_item_import_id,
+    "aws:kms/alias:Alias": _BY_NAME,
+    # Random ids: found by a lookup (user pools by name, a key through its alias; a replica key has its primary's).
+    "aws:cognito/userPool:UserPool": _BY_ID,
+    "aws:kms/key:Key": _BY_ID,
+    "aws:kms/replicaKey:ReplicaKey": _BY_ID,
+}
+# What AWS (or the provider) refuses to create again while the kept one exists: a name taken in the account.
+NAMED_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:dynamodb/table:Table", "aws:dynamodb/tableReplica:TableReplica",
+                         "aws:dynamodb/tableItem:TableItem", "aws:kms/alias:Alias"})
+
+Kept = tuple[str, str | None, str]  # (type, region, import id)
+
+
+class ImportNotFoundError(LookupError):
+    """An import id that names nothing kept (the provider fails the import)."""
+
+
+class AlreadyExistsError(RuntimeError):
+    """A create of a named resource that a keep-data destroy kept (AWS refuses it)."""
+
+
+class FakeCloud:
+    """Answers every registration with the inputs plus synthesized outputs; see the module docstring."""
+
+    def __init__(self, account: str = ACCOUNT, kept: list[Registration] | None = None):
+        """`kept`: None for an account where every import exists, else what the account holds (see
+        `after_keep_data_destroy`)."""
         self.account = account
+        self._kept: dict[Kept, Registration] | None = None
+        self.unadopted: dict[Kept, Registration] = {}
+        if kept is not None:
+            self._kept = {}
+            for reg in kept:
+                if reg.type not in IMPORT_IDS:
+                    raise ValueError(f"{reg.type} {reg.name} is kept but harness.fake_cloud.IMPORT_IDS does not say "
+                                     "how the provider imports it")
+                key = (reg.type, reg.region, IMPORT_IDS[reg.type](reg, reg.outputs))
+                if key in self._kept:
+                    raise ValueError(f"{reg.name} and {self._kept[key].name} are one resource: {key}")
+                self._kept[key] = reg
+            self.unadopted = dict(self._kept)
+
+    @classmethod
+    def after_keep_data_destroy(cls, run: ProgramRun, account: str = ACCOUNT) -> FakeCloud:
+        """The account as a keep-data `pulumi destroy` of `run` leaves it: what `run` registered with
+        retain_on_delete, nothing else. `unadopted` lists what no import has claimed yet."""
+        return cls(account, kept=[r for r in run.resources if r.custom and r.options.get("retain_on_delete")])
 
     def create(self, reg: Registration) -> tuple[str, dict[str, Any]]:
         outputs = dict(reg.inputs)
         if reg.type == PROVIDER_TYPE or not reg.custom:
             return f"{reg.name}-id", outputs
+        if self._kept is not None and reg.options.get("import"):
+            return self._adopt(reg, reg.options["import"])
         region = reg.region or "us-east-1"
         synth = SYNTHS.get(reg.type)
         if synth:
@@ -224,7 +312,32 @@ class FakeCloud:
             outputs.setdefault(
                 "arn", f"arn:aws:{_service(reg.type)}:{region}:{self.account}:{reg.name}"
             )
+        if self._kept is not None and reg.type in NAMED_TYPES:
+            taken = (reg.type, reg.region, IMPORT_IDS[reg.type](reg, outputs))
+            if taken in self._kept:
+                raise AlreadyExistsError(f"creating {reg.type} {reg.name}: {taken[2]} already exists in {reg.region} "
+                                         "(kept by a keep-data destroy: adopt it)")
         return outputs["id"], outputs
+
+    def _adopt(self, reg: Registration, import_id: str) -> tuple[str, dict[str, Any]]:
+        """Import: the kept resource's state, with the program's inputs except those it ignores (as `pulumi up`
+        with the import option then updates the resource to the program's inputs)."""
+        assert self._kept is not None
+        key = (reg.type, reg.region, import_id)
+        found = self._kept.get(key)
+        if found is None:
+            raise ImportNotFoundError(f"importing {reg.type} {reg.name} in {reg.region}: no resource has the id "
+                                      f"{import_id!r}")
+        if self.unadopted.pop(key, None) is None:
+            raise ImportNotFoundError(f"importing {reg.type} {reg.name}: {import_id!r} is already imported")
+        computed = {k: v for k, v in found.outputs.items() if k not in found.inputs}
+        ignored = {k: found.outputs[k] for k in reg.options.get("ignore_changes") or [] if k in found.outputs}
+        assert found.id is not None
+        return found.id, {**reg.inputs, **computed, **ignored}
+
+    def _kept_of(self, type_: str, region: str | None) -> list[Registration]:
+        assert self._kept is not None
+        return [r for (t, where, _), r in self._kept.items() if t == type_ and where == region]
 
     def invoke(self, token: str, args: dict[str, Any], region: str | None) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -240,9 +353,23 @@ class FakeCloud:
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:cognito/getUserPools:getUserPools":
-            # One pool of that name exists (a pool kept by a keep-data destroy), with a plausible id.
             name, where = args["name"], region or "us-east-1"
-            pool_id = f"{where}_{_token(where, name, length=9)}"
-            return {"id": where, "name": name, "ids": [pool_id],
-                    "arns": [f"arn:aws:cognito-idp:{where}:{self.account}:userpool/{pool_id}"]}
+            if self._kept is None:  # one pool of that name exists, with a plausible id
+                pool_ids = [f"{where}_{_token(where, name, length=9)}"]
+            else:
+                pool_ids = [str(p.id) for p in self._kept_of("aws:cognito/userPool:UserPool", region)
+                            if p.inputs.get("name") == name]
+            return {"id": where, "name": name, "ids": pool_ids,
+                    "arns": [f"arn:aws:cognito-idp:{where}:{self.account}:userpool/{i}" for i in pool_ids]}
+        if token == "aws:kms/getAlias:getAlias":
+            name, where = args["name"], region or "us-east-1"
+            if self._kept is None:  # the alias exists and names a multi-Region key
+                key_id = f"mrk-{_token(name, length=32)}"
+            else:
+                found = [a for a in self._kept_of("aws:kms/alias:Alias", region) if a.inputs["name"] == name]
+                if not found:
+                    raise ImportNotFoundError(f"reading KMS Alias ({name}) in {where}: not found")
+                key_id = found[0].inputs["targetKeyId"]
+            return {"id": name, "name": name, "arn": f"arn:aws:kms:{where}:{self.account}:{name}",
+                    "targetKeyId": key_id, "targetKeyArn": f"arn:aws:kms:{where}:{self.account}:key/{key_id}"}
         raise NotImplementedError(f"FakeCloud does not answer invoke {token} {json.dumps(args)[:200]}")

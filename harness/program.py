@@ -9,6 +9,7 @@ and its resolved outputs, and the stack's exports.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -90,13 +91,18 @@ class _Recorder(pulumi_mocks.Mocks):
         self.resources: list[Registration] = []
         self.provider_regions: dict[str, str] = {}  # "<urn>::<id>" -> region
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[Exception] = []  # what the cloud refused (the run raises the first)
 
     def register(self, reg: Registration) -> tuple[str, dict[str, Any]]:
         if reg.provider:
             reg.region = self.provider_regions.get(reg.provider)
         if reg.type == PROVIDER_TYPE:
             reg.region = reg.inputs.get("region")
-        id_, outputs = self.cloud.create(reg)
+        try:
+            id_, outputs = self.cloud.create(reg)
+        except Exception as error:
+            self.errors.append(error)
+            raise
         reg.id, reg.outputs = id_, outputs
         if reg.type == PROVIDER_TYPE:
             self.provider_regions[f"{reg.urn}::{id_}"] = reg.region or ""
@@ -203,9 +209,31 @@ def run_program(
 
     try:
         run()
+    except Exception:
+        _report_once(recorder.errors)
+        raise
     finally:
         pulumi.runtime.set_all_config({})
     return ProgramRun(resources=list(recorder.resources), outputs=dict(exports), invokes=recorder.invokes)
+
+
+def _report_once(errors: list[Exception]) -> None:
+    """The run raises what the cloud refused; every other pending output that carries the same errors must not
+    print it again ("Future exception was never retrieved") when asyncio collects it."""
+    if not errors:
+        return
+    loop = asyncio.get_event_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if any(context.get("exception") is error for error in errors):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 def format_tree(run: ProgramRun, regions: Iterable[str]) -> str:
