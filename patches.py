@@ -2,43 +2,66 @@
 
 Patching a library couples us to its internals: a new version may rename or reshape what we
 replace and nothing would say so until a test far away fails strangely. So each patch is a
-named function here, `PINNED` says which version they were written against, and
-`tests/test_patches.py` fails loudly when the installed version differs from that pin (or from
-constraints.txt) or when an attribute we replace disappears or changes shape.
+named function here, its targets are listed by purpose (`MOTO_TARGETS`, `AIRSPEED_TARGETS`),
+`PINNED` says which version they were written against, and `tests/test_patches.py` fails loudly
+when the installed version differs from that pin (or from constraints.txt) or when an attribute
+we replace disappears or changes shape.
 
 Patches are reversible: a `Patches` collects what it replaced and `restore()` puts it back
-(the sandbox patches moto while a LocalCloud runs and restores it on stop).
+(the sandbox patches moto while a LocalCloud runs and restores it on stop; the VTL engine gives
+airspeed Velocity's semantics for good, gated so that they apply only while it renders).
 
-Sections: moto (the local cloud), airspeed (reserved: the VTL engine's patches move here).
+Sections: moto (the local cloud), airspeed (the VTL engine, vtl/engine.py). Libraries are imported
+when a patch is applied, never by importing this module: `vtl` imports it without moto installed.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from moto.cognitoidp.models import RegionAgnosticBackend, cognitoidp_backends
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamShard
-from moto.s3.models import FakeBucket, FakeKey, S3Backend
+if TYPE_CHECKING:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import StreamShard
+    from moto.s3.models import FakeKey, S3Backend
 
-# The versions these patches were written and tested against (tests/test_patches.py checks them).
-PINNED = {"moto": "5.2.5"}
+# The versions these patches were written and tested against (tests/test_patches.py checks them): moto and
+# airspeed-ext, whose internals are replaced here, and jsonpath-ng, whose parsed-path classes vtl/engine.py reads.
+PINNED = {"moto": "5.2.5", "airspeed-ext": "0.6.9", "jsonpath-ng": "1.16.0"}
+
+Target = tuple[str, str, str]  # (module, class in it or "" for the module itself, attribute replaced)
+Owner = type | ModuleType
+
+
+def resolve(target: Target) -> tuple[Owner, str]:
+    """The object that holds a target's attribute (importing its module), and the attribute's name."""
+    module_name, owner_name, name = target
+    module = importlib.import_module(module_name)
+    return (getattr(module, owner_name) if owner_name else module), name
 
 
 class Patches:
-    """Replace class attributes and put the originals back on `restore()`."""
+    """Replace class (or module) attributes and put the originals back on `restore()`."""
 
     def __init__(self) -> None:
-        self._saved: list[tuple[type, str, Any]] = []
+        self._saved: list[tuple[Owner, str, Any]] = []
 
-    def replace(self, owner: type, name: str, make: Callable[[Any], Any]) -> Any:
+    def replace(self, owner: Owner, name: str, make: Callable[[Any], Any]) -> Any:
         """Set `owner.name` to `make(original)` and return the original (as found on the class)."""
         original = owner.__dict__[name]
         self._saved.append((owner, name, original))
         setattr(owner, name, make(original))
         return original
+
+    def original(self, owner: Owner, name: str) -> Any:
+        """What the first replacement of `owner.name` found there."""
+        return next(found for saved_owner, saved_name, found in self._saved if (saved_owner, saved_name) == (owner,
+                                                                                                             name))
 
     def restore(self) -> None:
         while self._saved:
@@ -47,21 +70,23 @@ class Patches:
 
 
 # == moto =======================================================================================================
-# (owner, attribute): every moto attribute a function below replaces; tests/test_patches.py checks each exists.
-MOTO_TARGETS: dict[str, tuple[type, str]] = {
-    "cognito lookup by access token": (RegionAgnosticBackend, "_find_backend_by_access_token"),
-    "cognito lookup by token or session": (RegionAgnosticBackend, "_find_backend_by_access_token_or_session"),
-    "cognito lookup by client id": (RegionAgnosticBackend, "_find_backend_for_clientid"),
-    "s3 put_object": (S3Backend, "put_object"),
-    "s3 delete_object": (S3Backend, "delete_object"),
-    "s3 put_object_tagging": (S3Backend, "put_object_tagging"),
-    "s3 delete_object_tagging": (S3Backend, "delete_object_tagging"),
-    "s3 object response headers": (FakeKey, "response_dict"),
-    "s3 bucket policy check": (FakeBucket, "get_permission"),
-    "dynamodb stream record": (StreamShard, "add"),
-    "dynamodb transactions": (DynamoDBBackend, "transact_write_items"),
+# purpose -> target: every moto attribute a function below replaces; tests/test_patches.py checks each exists.
+MOTO_TARGETS: dict[str, Target] = {
+    "cognito lookup by access token": ("moto.cognitoidp.models", "RegionAgnosticBackend",
+                                       "_find_backend_by_access_token"),
+    "cognito lookup by token or session": ("moto.cognitoidp.models", "RegionAgnosticBackend",
+                                           "_find_backend_by_access_token_or_session"),
+    "cognito lookup by client id": ("moto.cognitoidp.models", "RegionAgnosticBackend", "_find_backend_for_clientid"),
+    "s3 put_object": ("moto.s3.models", "S3Backend", "put_object"),
+    "s3 delete_object": ("moto.s3.models", "S3Backend", "delete_object"),
+    "s3 put_object_tagging": ("moto.s3.models", "S3Backend", "put_object_tagging"),
+    "s3 delete_object_tagging": ("moto.s3.models", "S3Backend", "delete_object_tagging"),
+    "s3 object response headers": ("moto.s3.models", "FakeKey", "response_dict"),
+    "s3 bucket policy check": ("moto.s3.models", "FakeBucket", "get_permission"),
+    "dynamodb stream record": ("moto.dynamodb.models.table", "StreamShard", "add"),
+    "dynamodb transactions": ("moto.dynamodb.models", "DynamoDBBackend", "transact_write_items"),
 }
-COGNITO_LOOKUPS = tuple(name for owner, name in MOTO_TARGETS.values() if owner is RegionAgnosticBackend)
+COGNITO_LOOKUPS = tuple(purpose for purpose, target in MOTO_TARGETS.items() if purpose.startswith("cognito lookup"))
 S3_WRITES = ("put_object", "delete_object", "put_object_tagging", "delete_object_tagging")
 
 
@@ -69,8 +94,10 @@ def pin_cognito_lookups(patches: Patches, region: Callable[[], str | None]) -> N
     """moto serves Cognito's token and client-id calls from whichever region holds the token or client;
     AWS answers only from the endpoint's region. While `region()` names one, lookups answer from it."""
 
+    from moto.cognitoidp.models import cognitoidp_backends
+
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        def lookup(backend: RegionAgnosticBackend, *args: Any) -> Any:
+        def lookup(backend: Any, *args: Any) -> Any:
             pinned = region()
             if pinned is None:
                 return original(backend, *args)
@@ -78,8 +105,8 @@ def pin_cognito_lookups(patches: Patches, region: Callable[[], str | None]) -> N
 
         return lookup
 
-    for name in COGNITO_LOOKUPS:
-        patches.replace(RegionAgnosticBackend, name, make)
+    for purpose in COGNITO_LOOKUPS:
+        patches.replace(*resolve(MOTO_TARGETS[purpose]), make)
 
 
 def after_s3_write(
@@ -91,7 +118,8 @@ def after_s3_write(
     serves copies and multipart completion, `delete_object` also serves DeleteObjects."""
     if name not in S3_WRITES:
         raise ValueError(f"name: expected one of {', '.join(S3_WRITES)}, got {name!r}")
-    original = S3Backend.__dict__[name]
+    owner, _ = resolve(MOTO_TARGETS[f"s3 {name}"])
+    original = owner.__dict__[name]
     signature = inspect.signature(original)
 
     def make(found: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,7 +133,7 @@ def after_s3_write(
 
         return hooked
 
-    return patches.replace(S3Backend, name, make)
+    return patches.replace(owner, name, make)
 
 
 def extra_s3_object_headers(patches: Patches, headers_of: Callable[[FakeKey], dict[str, str]]) -> None:
@@ -120,7 +148,7 @@ def extra_s3_object_headers(patches: Patches, headers_of: Callable[[FakeKey], di
 
         return property(response_dict)
 
-    patches.replace(FakeKey, "response_dict", make)
+    patches.replace(*resolve(MOTO_TARGETS["s3 object response headers"]), make)
 
 
 def ignore_s3_bucket_policies(patches: Patches) -> None:
@@ -130,9 +158,8 @@ def ignore_s3_bucket_policies(patches: Patches) -> None:
     own check must stay neutral so that the two never disagree."""
     from moto.iam.access_control import PermissionResult
 
-    patches.replace(FakeBucket, "get_permission", lambda _original: lambda _bucket, _action, _resource: (
-        PermissionResult.NEUTRAL
-    ))
+    patches.replace(*resolve(MOTO_TARGETS["s3 bucket policy check"]),
+                    lambda _original: lambda _bucket, _action, _resource: PermissionResult.NEUTRAL)
 
 
 def after_dynamodb_stream_record(
@@ -149,7 +176,7 @@ def after_dynamodb_stream_record(
 
         return add
 
-    patches.replace(StreamShard, "add", make)
+    patches.replace(*resolve(MOTO_TARGETS["dynamodb stream record"]), make)
 
 
 def around_dynamodb_transactions(
@@ -164,8 +191,143 @@ def around_dynamodb_transactions(
 
         return transact_write_items
 
-    patches.replace(DynamoDBBackend, "transact_write_items", make)
+    patches.replace(*resolve(MOTO_TARGETS["dynamodb transactions"]), make)
+
+
 
 
 # == airspeed ===================================================================================================
-# Reserved: the VTL engine's patches of airspeed (vtl/engine.py) move here, with their targets and pin.
+# purpose -> target: every airspeed-ext attribute `velocity_semantics_on_airspeed` replaces.
+AIRSPEED_TARGETS: dict[str, Target] = {
+    "text runs stop before #$": ("airspeed.operators", "Text", "parse"),
+    "method calls and properties": ("airspeed.operators", "NameOrCall", "calculate"),
+    "values rendered as text": ("airspeed.operators", "", "value_to_string"),
+    "#if truthiness": ("airspeed.operators", "Condition", "calculate"),
+    "! truthiness": ("airspeed.operators", "UnaryOperatorValue", "calculate"),
+    "#set": ("airspeed.operators", "Assignment", "evaluate_raw"),
+    "#foreach": ("airspeed.operators", "ForeachDirective", "evaluate_raw"),
+    "binary operators": ("airspeed.operators", "BinaryOperator", "OPERATORS"),
+}
+
+# airspeed's Text swallows `#$` as literal text; this version stops a text run before `#$` (so `photo#$id` and
+# `#${x}` interpolate, as in Velocity).
+AIRSPEED_TEXT_PLAIN = re.compile(
+    r"((?:[^\\\$#]+|\\[\$#])+|\$[^!\{a-z0-9_]|\$$|#$|#(?=\$)|#[^\{\}a-zA-Z0-9#\*\$]+|\\.)(.*)$", re.S | re.I
+)
+
+
+@dataclass(frozen=True)
+class VelocitySemantics:
+    """What a template evaluates to in place of airspeed's Python semantics (vtl/engine.py builds it on
+    vtl/java.py: Velocity 1.7 on the JVM)."""
+
+    invoke: Callable[[Any, str, list[Any]], Any]
+    """`$value.method(arguments)`."""
+    get_property: Callable[[Any, str], Any]
+    """`$value.name` (Map key, getName/isName)."""
+    get_index: Callable[[Any, Any], Any]
+    """`$value[index]`."""
+    to_string: Callable[[Any], str]
+    """A value rendered into the output (and a `#set` path segment)."""
+    truthy: Callable[[Any], bool]
+    """`#if`, `!`."""
+    operators: Mapping[str, Callable[[Any, Any], Any]]
+    """Binary operators by airspeed's spelling ("==", "eq", "&&", "+", ...)."""
+
+
+def velocity_semantics_on_airspeed(patches: Patches, semantics: VelocitySemantics, active: Callable[[], bool]) -> None:
+    """Evaluate (and parse) templates with `semantics` while `active()`; airspeed's own semantics otherwise, so other
+    airspeed users in the process are untouched. Also: `#set` of null leaves the variable unchanged (Velocity 1.7),
+    sets inside `#foreach` persist after it, `#foreach` over a map iterates its values and skips non-collections."""
+    ops = importlib.import_module("airspeed.operators")
+
+    def target(purpose: str) -> tuple[Owner, str]:
+        return resolve(AIRSPEED_TARGETS[purpose])
+
+    def gated(method: Callable[..., Any]) -> Callable[[Any], Callable[..., Any]]:
+        """make(original): `method(original, ...)` while active, the original otherwise."""
+
+        def make(original: Callable[..., Any]) -> Callable[..., Any]:
+            def apply(*args: Any) -> Any:
+                return method(original, *args) if active() else original(*args)
+
+            return apply
+
+        return make
+
+    def text_parse(_original: Callable[..., Any], text: Any) -> None:
+        (found,) = text.identity_match(AIRSPEED_TEXT_PLAIN)
+        text.text = text.ESCAPED_CHAR.sub(lambda m: m.group(1), found)
+
+    def name_or_call(original: Callable[..., Any], node: Any, current: Any, loader: Any, top: Any) -> Any:
+        if isinstance(current, ops.LocalNamespace):
+            return original(node, current, loader, top)
+        if node.parameters is not None:
+            return semantics.invoke(current, node.name, node.parameters.calculate(top, loader))
+        value = semantics.get_property(current, node.name)
+        if node.index is not None:
+            value = semantics.get_index(value, node.index.calculate(top, loader))
+        return value
+
+    def condition(_original: Callable[..., Any], node: Any, namespace: Any, loader: Any) -> bool:
+        return semantics.truthy(node.expression.calculate(namespace, loader))
+
+    def unary(_original: Callable[..., Any], node: Any, namespace: Any, loader: Any) -> bool:
+        return not semantics.truthy(node.value.calculate(namespace, loader))
+
+    def top_namespace(namespace: Any) -> Any:
+        while isinstance(getattr(namespace, "parent", None), ops.LocalNamespace):
+            namespace = namespace.parent
+        return namespace
+
+    def assign(_original: Callable[..., Any], node: Any, stream: Any, namespace: Any, loader: Any) -> None:
+        value = node.value.calculate(namespace, loader)
+        if value is None:
+            return  # Velocity 1.7: "RHS of #set statement is null. Context will not be modified."
+        if not node.terms:
+            scope = namespace.find_outermost(node.root_term) if isinstance(namespace, ops.LocalNamespace) else None
+            (scope if scope is not None else top_namespace(namespace))[node.root_term] = value
+            return
+        try:
+            owner = namespace[node.root_term]
+        except KeyError:
+            owner = None
+        for term in node.terms[:-1]:
+            owner = semantics.get_property(owner, semantics.to_string(term.calculate(namespace, loader)))
+        if isinstance(owner, dict):
+            owner[node.terms[-1].calculate(namespace, loader)] = value
+
+    def foreach(_original: Callable[..., Any], node: Any, stream: Any, namespace: Any, loader: Any) -> None:
+        iterable = node.value.calculate(namespace, loader)
+        if isinstance(iterable, dict):
+            items = list(iterable.values())  # Velocity iterates a Map's values
+        elif isinstance(iterable, (list, tuple, range)):
+            items = list(iterable)
+        else:
+            return  # null or not a collection: Velocity skips the loop
+        count = len(items)
+        for index, item in enumerate(items):
+            local = ops.LocalNamespace(namespace)
+            local["velocityCount"] = index + 1
+            local["velocityHasNext"] = index + 1 < count
+            local["foreach"] = {"count": index + 1, "index": index, "hasNext": index + 1 < count,
+                                "first": index == 0, "last": index == count - 1}
+            local[node.loop_var_name] = item
+            node.block.evaluate(stream, local, loader)
+
+    def operators(original: dict[str, Callable[[Any, Any], Any]]) -> dict[str, Callable[[Any, Any], Any]]:
+        def operator(name: str, fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+            if name not in semantics.operators:
+                return fn
+            return gated(lambda _original, a, b: semantics.operators[name](a, b))(fn)
+
+        return {name: operator(name, fn) for name, fn in original.items()}
+
+    patches.replace(*target("text runs stop before #$"), gated(text_parse))
+    patches.replace(*target("method calls and properties"), gated(name_or_call))
+    patches.replace(*target("values rendered as text"), gated(lambda _original, value: semantics.to_string(value)))
+    patches.replace(*target("#if truthiness"), gated(condition))
+    patches.replace(*target("! truthiness"), gated(unary))
+    patches.replace(*target("#set"), gated(assign))
+    patches.replace(*target("#foreach"), gated(foreach))
+    patches.replace(*target("binary operators"), operators)

@@ -1,29 +1,41 @@
-"""The monkey-patches of `patches.py` still fit the library they patch.
+"""The monkey-patches of `patches.py` still fit the libraries they patch.
 
-A new moto may rename or reshape what we replace; these tests fail first, by name, so that a
-version bump is a reviewed change (re-read each patch against the new code, then move the pin)
-and never a strange failure far away.
+A new moto or airspeed-ext may rename or reshape what we replace, a new jsonpath-ng may reshape the
+parsed paths vtl/engine.py reads; these tests fail first, by name, so that a version bump is a
+reviewed change (re-read each patch against the new code, then move the pin) and never a strange
+failure far away.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from jsonpath_ng import jsonpath as jp
+from jsonpath_ng.ext import parse as parse_jsonpath
 
 import patches
+from vtl import engine
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {**patches.MOTO_TARGETS, **patches.AIRSPEED_TARGETS}
+
+
+def normalized(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503): airspeed_ext is airspeed-ext."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def pinned_in_constraints(package: str) -> str:
     for line in (ROOT / "constraints.txt").read_text().splitlines():
-        match = re.match(rf"^{re.escape(package)}==(\S+)$", line.strip(), re.IGNORECASE)
-        if match:
-            return match[1]
+        match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)$", line.strip())
+        if match and normalized(match[1]) == normalized(package):
+            return match[2]
     raise AssertionError(f"{package} is not pinned in constraints.txt")
 
 
@@ -37,10 +49,22 @@ def test_the_installed_version_is_the_one_the_patches_were_written_for(package: 
     assert pinned_in_constraints(package) == pinned, f"constraints.txt pins another {package} than patches.PINNED"
 
 
-@pytest.mark.parametrize("purpose", sorted(patches.MOTO_TARGETS))
-def test_every_patched_moto_attribute_still_exists_on_its_class(purpose: str) -> None:
-    owner, name = patches.MOTO_TARGETS[purpose]
-    assert name in owner.__dict__, f"moto's {owner.__name__}.{name} ({purpose}) is gone: patches.py must follow"
+def test_the_targets_of_the_two_sections_never_share_a_purpose() -> None:
+    assert len(TARGETS) == len(patches.MOTO_TARGETS) + len(patches.AIRSPEED_TARGETS)
+
+
+@pytest.mark.parametrize("purpose", sorted(TARGETS))
+def test_every_patched_attribute_still_exists_where_the_patch_replaces_it(purpose: str) -> None:
+    owner, name = patches.resolve(TARGETS[purpose])
+    assert name in owner.__dict__, f"{owner.__name__}.{name} ({purpose}) is gone: patches.py must follow"
+
+
+def original(purpose: str):
+    """The library's own attribute: airspeed's are replaced for good once vtl is imported."""
+    owner, name = patches.resolve(TARGETS[purpose])
+    if purpose in patches.AIRSPEED_TARGETS:
+        return engine.AIRSPEED_PATCHES.original(owner, name)
+    return owner.__dict__[name]
 
 
 # The parameters each patch relies on (bound by name or passed through positionally).
@@ -52,27 +76,89 @@ EXPECTED_PARAMETERS = {
     "s3 bucket policy check": ["self", "action", "resource"],
     "dynamodb stream record": ["self", "old", "new"],
     "cognito lookup by client id": ["self", "client_id"],
+    "text runs stop before #$": ["self"],
+    "method calls and properties": ["self", "current_object", "loader", "top_namespace"],
+    "values rendered as text": ["value"],
+    "#if truthiness": ["self", "namespace", "loader"],
+    "! truthiness": ["self", "namespace", "loader"],
+    "#set": ["self", "stream", "namespace", "loader"],
+    "#foreach": ["self", "stream", "namespace", "loader"],
 }
 
 
 @pytest.mark.parametrize("purpose", sorted(EXPECTED_PARAMETERS))
-def test_patched_methods_keep_the_parameters_the_patches_use(purpose: str) -> None:
-    owner, name = patches.MOTO_TARGETS[purpose]
-    parameters = list(inspect.signature(owner.__dict__[name]).parameters)
+def test_patched_functions_keep_the_parameters_the_patches_use(purpose: str) -> None:
+    parameters = list(inspect.signature(original(purpose)).parameters)
     expected = EXPECTED_PARAMETERS[purpose]
-    assert parameters[: len(expected)] == expected, f"{owner.__name__}.{name} now takes {parameters}"
+    assert parameters == expected if purpose in patches.AIRSPEED_TARGETS else parameters[: len(expected)] == expected, (
+        f"{purpose}: {TARGETS[purpose]} now takes {parameters}")
 
 
 def test_the_object_headers_patch_wraps_a_property() -> None:
-    owner, name = patches.MOTO_TARGETS["s3 object response headers"]
-    assert isinstance(owner.__dict__[name], property)
+    assert isinstance(original("s3 object response headers"), property)
+
+
+def test_airspeeds_operators_are_a_table_with_every_operator_the_engine_redefines() -> None:
+    table = original("binary operators")
+    assert isinstance(table, dict)
+    assert set(engine._JAVA_OPERATORS) <= set(table), set(engine._JAVA_OPERATORS) - set(table)
+
+
+def test_airspeeds_text_pattern_is_the_one_the_patch_extends() -> None:
+    # AIRSPEED_TEXT_PLAIN is airspeed's Text.PLAIN plus `#(?=\$)` and `\$` excluded after `#`: re-derive on a bump.
+    owner, _ = patches.resolve(patches.AIRSPEED_TARGETS["text runs stop before #$"])
+    assert owner.PLAIN.pattern == (r"((?:[^\\\$#]+|\\[\$#])+|\$[^!\{a-z0-9_]|\$$|#$"
+                                   r"|#[^\{\}a-zA-Z0-9#\*]+|\\.)(.*)$")
+
+
+@pytest.mark.parametrize("purpose", sorted(patches.AIRSPEED_TARGETS))
+def test_the_engines_airspeed_patches_are_in_place(purpose: str) -> None:
+    owner, name = patches.resolve(patches.AIRSPEED_TARGETS[purpose])
+    replaced = owner.__dict__[name]
+    functions = replaced.values() if isinstance(replaced, dict) else [replaced]
+    assert any(fn.__module__ == patches.__name__ for fn in functions), f"{purpose}: not patched"
+
+
+def test_the_parsed_jsonpath_shapes_the_engine_reads_are_unchanged() -> None:
+    # vtl/engine.py tells definite paths ($.a.b[0]) from the others by these classes and attributes.
+    path = parse_jsonpath("$.a.b[0]")
+    assert isinstance(path, jp.Child) and isinstance(path.right, jp.Index) and path.right.indices == (0,)
+    assert isinstance(path.left.right, jp.Fields) and path.left.right.fields == ("b",)
+    assert isinstance(path.left.left.left, jp.Root)
+    # Every other shape (wildcards, descendants, slices, filters, unions) parses into classes it does not accept.
+    for other, definite in {"$": True, "$.a[*]": False, "$..a": False, "$.a[0:2]": False, "$.a[?(@.b)]": False,
+                            "$['a','b']": False, "$.*": False}.items():
+        assert engine._definite(parse_jsonpath(other)) is definite, other
 
 
 def test_patches_are_reversible() -> None:
-    owner, name = patches.MOTO_TARGETS["s3 bucket policy check"]
-    original = owner.__dict__[name]
+    owner, name = patches.resolve(patches.MOTO_TARGETS["s3 bucket policy check"])
+    before = owner.__dict__[name]
     applied = patches.Patches()
     patches.ignore_s3_bucket_policies(applied)
-    assert owner.__dict__[name] is not original
+    assert owner.__dict__[name] is not before
     applied.restore()
-    assert owner.__dict__[name] is original
+    assert owner.__dict__[name] is before
+
+
+def test_airspeed_patches_are_reversible_too() -> None:
+    owners = {purpose: patches.resolve(target) for purpose, target in patches.AIRSPEED_TARGETS.items()}
+    before = {purpose: owner.__dict__[name] for purpose, (owner, name) in owners.items()}
+    applied = patches.Patches()
+    patches.velocity_semantics_on_airspeed(applied, patches.VelocitySemantics(
+        invoke=getattr, get_property=getattr, get_index=lambda v, i: v[i], to_string=str, truthy=bool,
+        operators={}), active=lambda: False)
+    assert all(owner.__dict__[name] is not before[p] for p, (owner, name) in owners.items())
+    applied.restore()
+    assert all(owner.__dict__[name] is before[p] for p, (owner, name) in owners.items())
+
+
+def test_vtl_renders_without_moto_installed() -> None:
+    # The VTL engine imports patches.py; moto is the sandbox's, imported only when a moto patch is applied.
+    script = ("import sys; sys.modules['moto'] = None\n"
+              "import vtl\n"
+              "assert vtl.render('#set($n = $input.path(\"$.n\"))$n#if($n > 1) many#end', body='{\"n\": 2}').text"
+              " == '2 many'\n"
+              "assert not [m for m in sys.modules if m.startswith('moto.')]\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

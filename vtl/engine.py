@@ -2,7 +2,8 @@
 
 airspeed parses Velocity but evaluates it with Python semantics. While `render` runs (a context
 variable gates it, so other airspeed users in the process are untouched) the evaluation follows
-Velocity 1.7 on the JVM instead:
+Velocity 1.7 on the JVM instead (the patches of airspeed that do it live in `patches.py`, pinned to
+the airspeed-ext and jsonpath-ng versions they were checked against by tests/test_patches.py):
 
 - method calls and properties resolve through `vtl.java` (String/List/Map methods, getX/isX);
 - non-string values render with Java's toString (maps as {k=v}, JSON arrays as JSON);
@@ -27,7 +28,6 @@ import base64
 import binascii
 import copy
 import json
-import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -44,12 +44,11 @@ from jsonpath_ng import JSONPath
 from jsonpath_ng import jsonpath as jp
 from jsonpath_ng.ext import parse as parse_jsonpath
 
+import patches
 from vtl import java
 from vtl.java import HostObject, Reading, VtlError
 
 _ACTIVE: ContextVar[bool] = ContextVar("vtl_api_gateway_semantics", default=False)
-# The versions whose internals `_install` replaces and whose AST `_definite` reads: re-check both on an upgrade.
-CHECKED_VERSIONS = {"airspeed-ext": "0.6.9", "jsonpath-ng": "1.16.0"}
 
 
 class InvalidJsonBodyError(VtlError):
@@ -268,99 +267,7 @@ def build_context(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return context
 
 
-# -- airspeed, evaluated with Velocity/Java semantics while _ACTIVE --------------------------------------------------
-
-# airspeed's Text swallows `#$` as literal text; this version stops a text run before `#$`.
-_TEXT_PLAIN = re.compile(
-    r"((?:[^\\\$#]+|\\[\$#])+|\$[^!\{a-z0-9_]|\$$|#$|#(?=\$)|#[^\{\}a-zA-Z0-9#\*\$]+|\\.)(.*)$", re.S | re.I
-)
-
-
-def _text_parse(self: ops.Text) -> None:
-    if not _ACTIVE.get():
-        return _ORIGINAL["text_parse"](self)
-    (text,) = self.identity_match(_TEXT_PLAIN)
-    self.text = self.ESCAPED_CHAR.sub(lambda m: m.group(1), text)
-    return None
-
-
-def _name_or_call(self: ops.NameOrCall, current: Any, loader: Any, top: Any) -> Any:
-    if not _ACTIVE.get() or isinstance(current, ops.LocalNamespace):
-        return _ORIGINAL["name_or_call"](self, current, loader, top)
-    if self.parameters is not None:
-        return java.invoke(current, self.name, self.parameters.calculate(top, loader))
-    value = java.get_property(current, self.name)
-    if self.index is not None:
-        value = java.get_index(value, self.index.calculate(top, loader))
-    return value
-
-
-def _value_to_string(value: Any) -> str:
-    if not _ACTIVE.get():
-        return _ORIGINAL["value_to_string"](value)
-    return java.to_java_string(value)
-
-
-def _condition(self: ops.Condition, namespace: Any, loader: Any) -> bool:
-    result = self.expression.calculate(namespace, loader)
-    if not _ACTIVE.get():
-        return True if result is None else bool(result)
-    return java.truthy(result)
-
-
-def _unary(self: ops.UnaryOperatorValue, namespace: Any, loader: Any) -> Any:
-    if not _ACTIVE.get():
-        return _ORIGINAL["unary"](self, namespace, loader)
-    return not java.truthy(self.value.calculate(namespace, loader))
-
-
-def _top_namespace(namespace: Any) -> Any:
-    while isinstance(getattr(namespace, "parent", None), ops.LocalNamespace):
-        namespace = namespace.parent
-    return namespace
-
-
-def _assign(self: ops.Assignment, stream: Any, namespace: Any, loader: Any) -> Any:
-    if not _ACTIVE.get():
-        return _ORIGINAL["assign"](self, stream, namespace, loader)
-    value = self.value.calculate(namespace, loader)
-    if value is None:
-        return None  # Velocity 1.7: "RHS of #set statement is null. Context will not be modified."
-    if not self.terms:
-        scope = namespace.find_outermost(self.root_term) if isinstance(namespace, ops.LocalNamespace) else None
-        (scope if scope is not None else _top_namespace(namespace))[self.root_term] = value
-        return None
-    try:
-        target = namespace[self.root_term]
-    except KeyError:
-        target = None
-    for term in self.terms[:-1]:
-        target = java.get_property(target, java.to_java_string(term.calculate(namespace, loader)))
-    if isinstance(target, dict):
-        target[self.terms[-1].calculate(namespace, loader)] = value
-    return None
-
-
-def _foreach(self: ops.ForeachDirective, stream: Any, namespace: Any, loader: Any) -> Any:
-    if not _ACTIVE.get():
-        return _ORIGINAL["foreach"](self, stream, namespace, loader)
-    iterable = self.value.calculate(namespace, loader)
-    if isinstance(iterable, dict):
-        items = list(iterable.values())  # Velocity iterates a Map's values
-    elif isinstance(iterable, (list, tuple, range)):
-        items = list(iterable)
-    else:
-        return None  # null or not a collection: Velocity skips the loop
-    count = len(items)
-    for index, item in enumerate(items):
-        local = ops.LocalNamespace(namespace)
-        local["velocityCount"] = index + 1
-        local["velocityHasNext"] = index + 1 < count
-        local["foreach"] = {"count": index + 1, "index": index, "hasNext": index + 1 < count,
-                            "first": index == 0, "last": index == count - 1}
-        local[self.loop_var_name] = item
-        self.block.evaluate(stream, local, loader)
-    return None
+# -- airspeed, evaluated with Velocity/Java semantics while _ACTIVE (the patches: patches.py) ---------------------
 
 
 def _numeric(fn: Any) -> Any:
@@ -395,37 +302,14 @@ _JAVA_OPERATORS: dict[str, Any] = {
 }
 
 
-def _gated(name: str, original: Any) -> Any:
-    def apply(a: Any, b: Any) -> Any:
-        return _JAVA_OPERATORS[name](a, b) if _ACTIVE.get() else original(a, b)
-
-    return apply
-
-
-_ORIGINAL: dict[str, Any] = {}
-
-
-def _install() -> None:
-    if _ORIGINAL:
-        return
-    _ORIGINAL.update(
-        text_parse=ops.Text.parse, name_or_call=ops.NameOrCall.calculate, value_to_string=ops.value_to_string,
-        unary=ops.UnaryOperatorValue.calculate, assign=ops.Assignment.evaluate_raw,
-        foreach=ops.ForeachDirective.evaluate_raw,
-    )
-    ops.Text.parse = _text_parse
-    ops.NameOrCall.calculate = _name_or_call
-    ops.value_to_string = _value_to_string
-    ops.Condition.calculate = _condition
-    ops.UnaryOperatorValue.calculate = _unary
-    ops.Assignment.evaluate_raw = _assign
-    ops.ForeachDirective.evaluate_raw = _foreach
-    for name, original in list(ops.BinaryOperator.OPERATORS.items()):
-        if name in _JAVA_OPERATORS:
-            ops.BinaryOperator.OPERATORS[name] = _gated(name, original)
-
-
-_install()
+# Permanent, and gated by _ACTIVE: other airspeed users in the process keep airspeed's semantics.
+AIRSPEED_PATCHES = patches.Patches()
+patches.velocity_semantics_on_airspeed(
+    AIRSPEED_PATCHES,
+    patches.VelocitySemantics(invoke=java.invoke, get_property=java.get_property, get_index=java.get_index,
+                              to_string=java.to_java_string, truthy=java.truthy, operators=_JAVA_OPERATORS),
+    active=_ACTIVE.get,
+)
 
 
 @lru_cache(maxsize=256)
