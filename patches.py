@@ -60,8 +60,7 @@ class Patches:
 
     def original(self, owner: Owner, name: str) -> Any:
         """What the first replacement of `owner.name` found there."""
-        return next(found for saved_owner, saved_name, found in self._saved if (saved_owner, saved_name) == (owner,
-                                                                                                             name))
+        return next(found for where, what, found in self._saved if where is owner and what == name)
 
     def restore(self) -> None:
         while self._saved:
