@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pulumi
 import pytest
 
 from components.contract import Out, Table
@@ -25,6 +26,7 @@ from components.identity import user_pool_name
 from components.kms import key_alias
 from components.log_bucket import log_bucket_name
 from components.object_store import bucket_name
+from components.private_bucket import kept_bucket_import_id
 from harness.fake_cloud import ACCOUNT, AlreadyExistsError, FakeCloud, ImportNotFoundError
 from harness.program import ProgramRun, run_program, stack_config
 from tests.conftest import PRIMARY, SECONDARY
@@ -209,6 +211,15 @@ def test_adopting_a_key_that_was_never_kept_fails_at_its_lookup(baseline):
     # A baseline stack kept no key: adopt with the profile the stack was destroyed with, then change it.
     with pytest.raises(ImportNotFoundError, match=f"reading KMS Alias \\({key_alias(PREFIX, 'data')}\\)"):
         run_program(FakeCloud.after_keep_data_destroy(baseline), config("hardened", adoptRetained="true"))
+
+
+def test_adopting_kept_buckets_needs_the_account_id_as_a_plain_string():
+    # Import ids are plain strings; a bucket's name holds the account id (the program looks it up first).
+    later = pulumi.Output.from_input(ACCOUNT)
+    assert kept_bucket_import_id("AccessLogsArgs", False, later, str) is None
+    assert kept_bucket_import_id("AccessLogsArgs", True, ACCOUNT, lambda account: f"b-{account}") == f"b-{ACCOUNT}"
+    with pytest.raises(ValueError, match="^AccessLogsArgs.adopt_retained needs account_id as a plain string"):
+        kept_bucket_import_id("AccessLogsArgs", True, later, str)
 
 
 def test_adopting_needs_no_other_change_to_the_program(redeploy):
