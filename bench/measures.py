@@ -173,7 +173,7 @@ def bench_failover_switch(sandbox: Any, samples: int = 5, timeout: float = 10.0)
             sandbox.cloud.wait_replication_idle(timeout)
             began = time.perf_counter()
             set_state(factory, target, "failover", via=Via.secondary)
-            while user.api("POST", "secondary", f"/comments/bench-switch-{i}", {"message": "switch"}).status != 200:
+            while user.send_comment("secondary", f"bench-switch-{i}", "switch").status != 200:
                 if time.perf_counter() - began > timeout:
                     raise TimeoutError(f"the secondary did not accept writes {timeout}s after failover")
                 time.sleep(POLL_SECONDS)

@@ -66,11 +66,11 @@ def test_ops_state_set_walks_the_runbook_and_the_apis_follow(sandbox: Sandbox, u
     assert ops("state", "set", "failover").exit_code == 3  # the risky jump is refused
     assert ops("state", "set", "fenced", "--reason", "drill").exit_code == 0
     eventually(lambda: user.state("secondary").body["state"] == "fenced")
-    assert user.api("POST", "primary", "/comments/rb", {"message": "x"}).status == 409
+    assert user.send_comment("primary", "rb", "x").status == 409
     assert ops("state", "set", "failover", "--via", "secondary").exit_code == 0
     eventually(lambda: user.state("primary").body["state"] == "failover")
-    assert user.api("POST", "secondary", "/comments/rb", {"message": "in failover"}).status == 200
-    assert user.api("POST", "primary", "/comments/rb", {"message": "x"}).status == 409
+    assert user.send_comment("secondary", "rb", "in failover").status == 200
+    assert user.send_comment("primary", "rb", "x").status == 409
     got = ops("state", "get", "--json")
     assert got.exit_code == 0, got.output
     answer = json.loads(got.stdout)
