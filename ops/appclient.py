@@ -251,8 +251,6 @@ def checked(answer: Answer) -> Any:
     raise AppError(answer.status, str(body.get("code", "ERROR")), str(body.get("message", body or answer.body)))
 
 
-
-
 def _xml_text(body: bytes, tag: str) -> str:
     """The text of the first <tag> of an S3 error document ("" when there is none)."""
     match = re.search(rf"<{tag}>([^<]*)</{tag}>".encode(), body)
