@@ -211,6 +211,7 @@ operator = OperatorAccess(
         audit_table_arns=[tables.arns_in(region, account_id)[Table.STATE_AUDIT] for region in regions],
         data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
         user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
+        photo_bucket_arns=list(store.bucket_arns.values()),
         trusted_principals=settings.operator_principals,
         require_mfa=settings.operator_require_mfa,
     ),

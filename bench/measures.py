@@ -9,6 +9,7 @@ on one sandbox and counts the ones that pass.
 from __future__ import annotations
 
 import gzip
+import json
 import signal
 import statistics
 import subprocess
@@ -69,7 +70,11 @@ Probe = tuple[Callable[[str, str], None], Callable[[str, str], bool]]
 
 
 def _s3_probe(cloud: LocalCloud, clients: dict[str, Any]) -> Probe:
-    """Versioned buckets in both regions replicating into each other."""
+    """Versioned buckets in both regions replicating the photo prefix into each other, each direction as a role
+    with exactly the program's replication permissions (the sandbox replicates as that role)."""
+    from components.contract import PHOTO_PREFIX
+    from components.object_store import replication_policy
+
     buckets = {region: f"sandbox-bench-{region}" for region in clients}
     for region, bucket in buckets.items():
         extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -79,25 +84,42 @@ def _s3_probe(cloud: LocalCloud, clients: dict[str, Any]) -> Probe:
             if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
         clients[region].put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=cloud.endpoint,
+                       config=Config(retries={"max_attempts": 1}), **BENCH_KEYS)
     for region, bucket in buckets.items():
         other = next(b for r, b in buckets.items() if r != region)
-        rule = {"ID": "bench", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+        role = _replication_role(iam, f"sandbox-bench-repl-{region}",
+                                 replication_policy(f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{other}"))
+        rule = {"ID": "bench", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": PHOTO_PREFIX},
                 "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": f"arn:aws:s3:::{other}"}}
-        clients[region].put_bucket_replication(
-            Bucket=bucket, ReplicationConfiguration={"Role": "arn:aws:iam::123456789012:role/bench", "Rules": [rule]}
-        )
+        clients[region].put_bucket_replication(Bucket=bucket,
+                                               ReplicationConfiguration={"Role": role, "Rules": [rule]})
 
     def write(region: str, token: str) -> None:
-        clients[region].put_object(Bucket=buckets[region], Key=f"bench/{token}", Body=token.encode())
+        clients[region].put_object(Bucket=buckets[region], Key=f"{PHOTO_PREFIX}bench/{token}", Body=token.encode())
 
     def visible(region: str, token: str) -> bool:
         try:
-            clients[region].head_object(Bucket=buckets[region], Key=f"bench/{token}")
+            clients[region].head_object(Bucket=buckets[region], Key=f"{PHOTO_PREFIX}bench/{token}")
         except ClientError:
             return False
         return True
 
     return write, visible
+
+
+def _replication_role(iam: Any, name: str, policy: str) -> str:
+    """The ARN of role `name`, trusted by S3, with `policy` inline (created or updated)."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    try:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="replicate", PolicyDocument=policy)
+    return str(arn)
 
 
 def _dynamodb_probe(cloud: LocalCloud, clients: dict[str, Any]) -> Probe:
@@ -173,7 +195,7 @@ def bench_failover_switch(sandbox: Any, samples: int = 5, timeout: float = 10.0)
             sandbox.cloud.wait_replication_idle(timeout)
             began = time.perf_counter()
             set_state(factory, target, "failover", via=Via.secondary)
-            while user.api("POST", "secondary", f"/comments/bench-switch-{i}", {"message": "switch"}).status != 200:
+            while user.send_comment("secondary", f"bench-switch-{i}", "switch").status != 200:
                 if time.perf_counter() - began > timeout:
                     raise TimeoutError(f"the secondary did not accept writes {timeout}s after failover")
                 time.sleep(POLL_SECONDS)

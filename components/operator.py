@@ -5,8 +5,10 @@ configured principals may assume (`operatorPrincipals`, with MFA unless `operato
 false); with none configured the role trusts nobody. It grants every shared route of every API
 (including `PUT /state`), the conditional UpdateItem on the AppConfig table and the audit record's
 PutItem (one transaction) in BOTH regions, so the state can be switched through whichever region is
-still up, and reading the audit trail. The app users' role gets none of this, and the operator writes
-no photo or comment: those routes are owner-scoped (docs/identity.md).
+still up, reading the audit trail, and removing unregistered photo objects (`ops photos sweep`: list and
+delete under `public/` only; the app users' bucket-policy denials name their roles, not this one). The
+app users' role gets none of this, and the operator writes no photo or comment: those routes are
+owner-scoped (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.contract import PHOTO_PREFIX
 from components.regions import Region
 
 MAX_IAM_NAME = 64  # roles; managed policy names allow 128
@@ -31,6 +34,10 @@ COUNT_ACTIONS = ["dynamodb:Query", "dynamodb:Scan"]
 # `ops sync-users` lists both pools and creates (then disables, if disabled in the primary) in the other.
 LIST_USERS_ACTIONS = ["cognito-idp:ListUsers"]
 SYNC_USERS_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"]
+# `ops photos sweep` lists the photo objects and deletes the unregistered ones (reading the registrations is
+# the photos table's Query, CountItems): under the photo prefix only, no write, no version deletes.
+SWEEP_LIST_CONDITION = {"StringLike": {"s3:prefix": [PHOTO_PREFIX, f"{PHOTO_PREFIX}*"]}}
+SWEEP_DELETE_ACTIONS = ["s3:DeleteObject"]
 
 
 @dataclass
@@ -49,6 +56,8 @@ class OperatorAccessArgs:
     """ARNs of the stateAudit table in both regions: every switch writes its record there."""
     user_pool_arns: Sequence[pulumi.Input[str]] = ()
     """User pool ARNs, primary first: `ops sync-users` lists both and creates users in the others."""
+    photo_bucket_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the photo buckets of both regions: `ops photos sweep` lists and deletes under the photo prefix."""
     trusted_principals: Sequence[str] = ()
     """Exact IAM role/user ARNs that may assume the role; empty: nobody may (a warning says so)."""
     require_mfa: bool = True
@@ -61,9 +70,10 @@ def operator_name(prefix: str) -> str:
 
 def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str],
                     data_table_arns: Sequence[str] = (), user_pool_arns: Sequence[str] = (),
-                    audit_table_arns: Sequence[str] = ()) -> str:
+                    audit_table_arns: Sequence[str] = (), photo_bucket_arns: Sequence[str] = ()) -> str:
     """Call every route; read and (conditionally) update the state item in either region, with its audit
-    record; count items and copy users for `ops status` and `ops sync-users`."""
+    record; count items and copy users for `ops status` and `ops sync-users`; list the photo objects and delete
+    unregistered ones for `ops photos sweep`."""
     statements = []
     routes = list(dict.fromkeys(invoke_arns))
     # IAM rejects a statement without resources: no routes, no statement.
@@ -90,6 +100,12 @@ def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[
     if len(user_pool_arns) > 1:
         statements.append({"Sid": "SyncUsers", "Effect": "Allow", "Action": SYNC_USERS_ACTIONS,
                            "Resource": list(dict.fromkeys(user_pool_arns[1:]))})
+    buckets = list(dict.fromkeys(photo_bucket_arns))
+    if buckets:
+        statements.append({"Sid": "ListPhotoObjects", "Effect": "Allow", "Action": "s3:ListBucket",
+                           "Resource": buckets, "Condition": SWEEP_LIST_CONDITION})
+        statements.append({"Sid": "SweepUnregisteredPhotos", "Effect": "Allow", "Action": SWEEP_DELETE_ACTIONS,
+                           "Resource": [f"{arn}/{PHOTO_PREFIX}*" for arn in buckets]})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -154,6 +170,7 @@ class OperatorAccess(pulumi.ComponentResource):
                 pulumi.Output.all(*args.data_table_arns),
                 pulumi.Output.all(*args.user_pool_arns),
                 pulumi.Output.all(*args.audit_table_arns),
+                pulumi.Output.all(*args.photo_bucket_arns),
             ).apply(lambda arns: operator_policy(*arns)),
             opts=region.opts(self),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 import urllib.error
 import urllib.request
@@ -188,13 +189,13 @@ class AppUser:
 
     # -- the app's operations (raise AppError unless 2xx) --------------------------------------------
     def post_comment(self, role: str, photo_id: str, message: str) -> dict[str, Any]:
-        return _ok(self.send_comment(role, photo_id, message))
+        return checked(self.send_comment(role, photo_id, message))
 
     def comments(self, role: str, photo_id: str) -> list[dict[str, Any]]:
-        return _ok(self.list_comments(role, photo_id))["comments"]
+        return checked(self.list_comments(role, photo_id))["comments"]
 
     def photos(self, role: str, limit: int = 100) -> list[dict[str, Any]]:
-        return _ok(self.api("GET", role, f"{self.path('listPhotos')}?limit={limit}"))["photos"]
+        return checked(self.api("GET", role, f"{self.path('listPhotos')}?limit={limit}"))["photos"]
 
     def register_photo(self, role: str, photo_id: str, size: int, content_type: str = "image/png",
                        timeout: float = TIMEOUT) -> Answer:
@@ -204,10 +205,7 @@ class AppUser:
     def upload_photo(self, role: str, photo_id: str, data: bytes, content_type: str = "image/png") -> dict[str, Any]:
         """Bytes to `role`'s bucket (create-only, under the owner's prefix), then the record through the
         API (the web app's order)."""
-        answer = self.send_photo(role, photo_id, data, content_type)
-        if answer.status != 200 and isinstance(answer.body, bytes):  # S3 refused the bytes
-            raise AppError(answer.status, "S3", f"upload of {photo_id} failed: {answer.body!r}"[:300])
-        return _ok(answer)
+        return checked(self.send_photo(role, photo_id, data, content_type))
 
     def object_url(self, role: str, photo_id: str) -> str:
         """URL of this user's photo `photo_id` (key public/<owner>/<photoId>) in `role`'s bucket."""
@@ -241,10 +239,19 @@ def _parse(raw: bytes, service: str) -> Any:
         return {"code": "NOT_JSON", "message": raw[:200].decode(errors="replace")}
 
 
-def _ok(answer: Answer) -> Any:
+def checked(answer: Answer) -> Any:
+    """The body of a 2xx answer; AppError otherwise (an S3 refusal's XML is its message)."""
     if 200 <= answer.status < 300:
         return answer.body
+    if isinstance(answer.body, bytes):  # S3: <Error><Code>...</Code><Message>...</Message></Error>
+        code = _xml_text(answer.body, "Code") or "S3"
+        raise AppError(answer.status, code, _xml_text(answer.body, "Message") or answer.body[:300].decode(
+            errors="replace"))
     body = answer.body if isinstance(answer.body, dict) else {}
     raise AppError(answer.status, str(body.get("code", "ERROR")), str(body.get("message", body or answer.body)))
 
 
+def _xml_text(body: bytes, tag: str) -> str:
+    """The text of the first <tag> of an S3 error document ("" when there is none)."""
+    match = re.search(rf"<{tag}>([^<]*)</{tag}>".encode(), body)
+    return match.group(1).decode(errors="replace") if match else ""

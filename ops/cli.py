@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ops import diagram, drill, smoke, stack, state, status, users
+from ops import diagram, drill, photos, smoke, stack, state, status, users
 from ops.context import SANDBOX_HELP, STACK_HELP, Cli, OpsGroup
 from ops.errors import exit_code_table
 from ops.factory import SESSION_ENV, Factory
@@ -47,6 +47,7 @@ app.command("outputs")(stack.outputs_command)
 app.command("ui-config")(stack.ui_config_command)
 app.add_typer(state.app, name="state")
 app.command("sync-users")(users.sync_users_command)
+app.add_typer(photos.app, name="photos")
 app.command("status")(status.status_command)
 app.command("deploy")(stack.deploy_command)
 app.command("destroy")(stack.destroy_command)

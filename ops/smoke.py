@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from components.contract import ui_config
-from ops.appclient import AppError, AppUser, new_photo_id, writer_of
+from ops.appclient import AppError, AppUser, checked, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.errors import FAILED, ConflictError, OpsError, UnreachableError, UsageError
 from ops.factory import Factory, Target
@@ -85,20 +85,28 @@ def writable_role(user: AppUser) -> str:
 
 def run_smoke(user: AppUser, writer: str, timeout: float, clock: Any = time.monotonic,
               sleep: Any = time.sleep) -> list[Check]:
+    """Write the photo bytes, its record and a comment in `writer`, then poll the other region until each
+    shows; each lag counts from that write's own acknowledgement."""
     reader = "secondary" if writer == "primary" else "primary"
     region = user.regions[reader]["region"]
     photo = new_photo_id("smoke-")
     message = f"smoke test {photo} ✓ \"quoted\""
-    try:
-        user.upload_photo(writer, photo, PIXEL)
-        user.post_comment(writer, photo, message)
-    except AppError as error:
-        if error.status == 409:
-            raise ConflictError(f"the {writer} region refused the write: {error.message}") from None
-        if error.status == 0 or error.status >= 500:
-            raise UnreachableError(f"the {writer} region did not take the write: {error.message}") from None
-        raise OpsError(f"the {writer} region refused the write: {error}") from None
-    written = clock()
+    writes = {  # in the web app's order: bytes, then the record, then a comment on it
+        "photo bytes": lambda: user.put_object(writer, photo, PIXEL, "image/png"),
+        "photo record": lambda: user.register_photo(writer, photo, len(PIXEL)),
+        "comment": lambda: user.send_comment(writer, photo, message),
+    }
+    written: dict[str, float] = {}
+    for what, write in writes.items():
+        try:
+            checked(write())
+        except AppError as error:
+            if error.status == 409:
+                raise ConflictError(f"the {writer} region refused the write: {error.message}") from None
+            if error.status == 0 or error.status >= 500:
+                raise UnreachableError(f"the {writer} region did not take the write: {error.message}") from None
+            raise OpsError(f"the {writer} region refused the {what}: {error}") from None
+        written[what] = clock()
     probes = {
         "comment": lambda: any(c.get("message") == message for c in user.comments(reader, photo)),
         "photo record": lambda: any(p.get("photoId") == photo for p in user.photos(reader)),
@@ -107,11 +115,12 @@ def run_smoke(user: AppUser, writer: str, timeout: float, clock: Any = time.mono
     say(f"wrote photo {photo} and a comment in {user.regions[writer]['region']}; waiting for them in {region} "
         f"(up to {timeout:g} s)...")
     seen: dict[str, int] = {}
+    last = max(written.values())
     while True:
         for what, probe in probes.items():
             if what not in seen and _safe(probe):
-                seen[what] = int((clock() - written) * 1000)
-        if len(seen) == len(probes) or clock() - written > timeout:
+                seen[what] = int((clock() - written[what]) * 1000)
+        if len(seen) == len(probes) or clock() - last > timeout:
             break
         sleep(POLL_SECONDS)
     return [Check(what, region, what in seen, seen.get(what)) for what in probes]

@@ -10,17 +10,23 @@ secondary pool keeps temporary passwords valid for Cognito's maximum, 365 days
 With --suppress-invite no message is sent and the user cannot sign in there until an operator
 sets a password (`aws cognito-idp admin-set-user-password`). Users only in the secondary pool
 are counted, never deleted. Running it again creates nothing new (idempotent).
+
+Only usernames the app can use are copied (components.contract.USERNAME_PATTERN: the username is the owner
+value, used unchanged as a principal-tag value, an S3 key segment and a URL path segment; docs/identity.md).
+Any other is reported by name, not copied, and the command exits 1: Cognito cannot rename a user, so an
+operator recreates it with a valid username.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import ClientError
 
-from components.contract import RegionOut
+from components.contract import USERNAME_PATTERN, RegionOut
 from ops.context import cli_of
 from ops.errors import OpsError, UsageError, describe
 from ops.factory import Factory, Target
@@ -39,6 +45,15 @@ class SyncResult:
     withoutInvite: list[str] = field(default_factory=list)  # noqa: N815 (no e-mail to send it to)
     resent: list[str] = field(default_factory=list)  # --resend: invitations sent again (or "would", dryRun)
     failed: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # usernames the app cannot use: never copied
+
+
+def username_problem(username: str) -> str | None:
+    """Why the app cannot use `username` as an owner value (None when it can)."""
+    if re.fullmatch(USERNAME_PATTERN, username):
+        return None
+    return (f"username {username!r} does not match {USERNAME_PATTERN} (lower-case letters, digits, '.', '_' and "
+            "'-', at most 64, starting with a letter or digit)")
 
 
 def list_users(client: Any, pool_id: str) -> dict[str, dict[str, Any]]:
@@ -81,8 +96,13 @@ def sync_users(factory: Factory, target: Target, *, dry_run: bool, suppress_invi
     source = factory.client(target, "cognito-idp", target.region("primary"))
     destination = factory.client(target, "cognito-idp", target.region("secondary"))
     wanted, present = list_users(source, pools["primary"]), list_users(destination, pools["secondary"])
-    result = SyncResult(dryRun=dry_run, skipped=len(wanted.keys() & present.keys()),
-                        onlyInSecondary=len(present.keys() - wanted.keys()))
+    result = SyncResult(dryRun=dry_run, onlyInSecondary=len(present.keys() - wanted.keys()))
+    for username in sorted(wanted):
+        problem = username_problem(username)
+        if problem:
+            result.refused[username] = problem
+            del wanted[username]
+    result.skipped = len(wanted.keys() & present.keys())
     for username in sorted(wanted.keys() - present.keys()):
         user = wanted[username]
         attributes = _attributes(user)
@@ -156,7 +176,15 @@ def sync_users_command(
     if result.withoutInvite:
         say(f"no invitation for {len(result.withoutInvite)} user(s) without an e-mail address: "
             f"{', '.join(result.withoutInvite)}")
+    for reason in result.refused.values():
+        say(f"refused: {reason}")
+    for username, reason in result.failed.items():
+        say(f"failed: {username}: {reason}")
+    problems = []
+    if result.refused:
+        problems.append(f"{len(result.refused)} user(s) of the primary pool have usernames the app cannot use "
+                        "(not copied; recreate them with a valid username)")
     if result.failed:
-        for username, reason in result.failed.items():
-            say(f"failed: {username}: {reason}")
-        raise OpsError(f"{len(result.failed)} user(s) could not be created in the secondary pool")
+        problems.append(f"{len(result.failed)} user(s) could not be created in the secondary pool")
+    if problems:
+        raise OpsError("; ".join(problems))

@@ -297,6 +297,22 @@ def test_operator_policy_lets_ops_status_count_and_sync_users_copy_into_the_seco
     assert [r.rsplit("/", 1)[-1] for r in statements["SyncUsers"]["Resource"]] == [pools["secondary"]]
 
 
+def test_operator_policy_lets_the_photo_sweep_list_and_delete_under_public_only(prod):
+    statements = statements_by_sid(prod.one("aws:iam/policy:Policy", "operator"))
+    buckets = photo_bucket_arns(prod)
+    assert statements["ListPhotoObjects"] == {
+        "Sid": "ListPhotoObjects", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets,
+        "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}}}
+    assert statements["SweepUnregisteredPhotos"] == {
+        "Sid": "SweepUnregisteredPhotos", "Effect": "Allow", "Action": ["s3:DeleteObject"],
+        "Resource": [f"{arn}/public/*" for arn in buckets]}
+    # Nothing else on S3: no read, no write, no version delete (the noncurrent version stays restorable).
+    s3_actions = {a for st in statements.values() for a in as_list(st["Action"]) if a.startswith("s3:")}
+    assert s3_actions == {"s3:ListBucket", "s3:DeleteObject"}
+    # The sweep reads the registrations with the photos table's Query (CountItems).
+    assert "dynamodb:Query" in statements["CountItems"]["Action"]
+
+
 def test_operator_role_trusts_only_the_configured_principals_with_mfa_for_an_hour(prod):
     role = prod.one(ROLE, "operator-role")
     policy = prod.one("aws:iam/policy:Policy", "operator")

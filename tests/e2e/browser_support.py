@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from typer.testing import CliRunner
 
+from components.contract import USERNAME_PATTERN
 from ops.cli import app
 from ops.factory import Factory
 
@@ -113,17 +114,26 @@ def open_photo(page: Page, photo_id: str) -> None:
     expect(page).to_have_url(re.compile(rf"/photos/{re.escape(photo_id)}$"))
 
 
-def identity_id(page: Page) -> str:
-    """The signed-in session's Cognito identity id, as the app stored it."""
-    return json.loads(page.evaluate(f"sessionStorage.getItem({json.dumps(SESSION_KEY)})"))["identityId"]
+def stored_session(page: Page) -> dict[str, Any]:
+    """The signed-in session as the app stored it (webapp/src/auth.ts)."""
+    return json.loads(page.evaluate(f"sessionStorage.getItem({json.dumps(SESSION_KEY)})"))
+
+
+def session_owner(page: Page) -> str:
+    """The owner value of the page's session: the user-pool username, the author of what it writes."""
+    return str(stored_session(page)["owner"])
 
 
 def author_label(user: str, me: str) -> str:
-    """webapp/src/format.ts authorLabel."""
+    """webapp/src/format.ts authorLabel: "you", another username as itself, an old identity id shortened."""
+    if not user:
+        return "unknown"
     if user == me:
         return "you"
+    if re.fullmatch(USERNAME_PATTERN, user):
+        return user
     compact = re.sub(r"[^A-Za-z0-9]", "", user.split(":", 1)[-1])
-    return f"user {compact[:8]}"
+    return f"user {compact[:8] or user[:8]}"
 
 
 def mark_document(page: Page) -> None:

@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
-from components.contract import Out, Table
+from components.contract import REGION_ROLES, Out, RegionOut, Table
 from ops.appclient import AppUser
-from sandbox.up import Sandbox, SandboxOptions, start_sandbox
+from ops.factory import Factory
+from ops.users import sync_users
+from sandbox.up import Sandbox, SandboxOptions, demo_password, start_sandbox
 
 LAG = 0.3  # seconds: short, yet long enough that replication is visibly asynchronous
 DEV_ORIGIN = "http://localhost:5173"  # a dev server's origin, allowed like `python -m sandbox up --allow-origin`
 WAIT = LAG + 3.0  # how long a test waits for replication before failing
+MALLORY = "mallory"  # a second app user (a valid username: components.contract.USERNAME_PATTERN)
 
 
 @pytest.fixture(scope="package")
@@ -40,6 +43,26 @@ def session_file(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="package")
 def user(sandbox: Sandbox) -> AppUser:
     return AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+
+
+@pytest.fixture(scope="package")
+def other_user(sandbox: Sandbox, session_file: Path) -> AppUser:
+    """A second signed-in user, MALLORY, made as on a real stack: created in the primary's pool, copied to the
+    secondary's by `ops sync-users` (the operator's keys), a password set in each pool by an administrator."""
+    password = demo_password()
+    pools = {role: (sandbox.ui_config[role][RegionOut.REGION], sandbox.ui_config[role][RegionOut.USER_POOL_ID])
+             for role in REGION_ROLES}
+    region, pool = pools["primary"]
+    sandbox.client("cognito-idp", region).admin_create_user(
+        UserPoolId=pool, Username=MALLORY, MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": f"{MALLORY}@example.com"}])
+    factory = Factory(session_file=session_file)
+    synced = sync_users(factory, factory.sandbox_target(), dry_run=False, suppress_invite=True)
+    assert MALLORY in synced.created, synced
+    for region, pool in pools.values():
+        sandbox.client("cognito-idp", region).admin_set_user_password(UserPoolId=pool, Username=MALLORY,
+                                                                      Password=password, Permanent=True)
+    return AppUser.sign_in(sandbox.ui_config, MALLORY, password)
 
 
 @pytest.fixture(scope="package")

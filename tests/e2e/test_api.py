@@ -9,6 +9,9 @@ import urllib.request
 
 import pytest
 
+from components.contract import photo_key
+from components.route import Route
+from components.routes import PHOTOS_ROUTES
 from ops.appclient import AppUser, new_photo_id
 from sandbox.up import Sandbox
 from tests.e2e.conftest import set_state_everywhere
@@ -76,12 +79,11 @@ def test_invalid_state_change_is_400(sandbox: Sandbox, operator: AppUser, body: 
     assert answer.body["code"] == "BAD_REQUEST_BODY"
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/photos"), ("POST", "/photos"), ("GET", "/comments/p1"),
-                                         ("POST", "/comments/p1")])
-def test_unsigned_calls_are_403_json(sandbox: Sandbox, method: str, path: str) -> None:
-    url = sandbox.ui_config["primary"]["photosApi"] + path
-    request = urllib.request.Request(url, data=b'{"message": "hi"}' if method == "POST" else None, method=method,
-                                     headers={"Content-Type": "application/json"})
+@pytest.mark.parametrize("route", PHOTOS_ROUTES, ids=lambda r: r.name)
+def test_unsigned_calls_are_403_json(sandbox: Sandbox, user: AppUser, route: Route) -> None:
+    url = sandbox.ui_config["primary"]["photosApi"] + user.path(route.name, photoId="p1")
+    request = urllib.request.Request(url, data=b'{"message": "hi"}' if route.method == "POST" else None,
+                                     method=route.method, headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403
@@ -92,7 +94,7 @@ def test_a_badly_signed_call_is_403(sandbox: Sandbox, user: AppUser) -> None:
     forged = AppUser(identity_id=user.identity_id, regions=user.regions, endpoints=user.endpoints,
                      credentials=type(user.credentials)(user.credentials.access_key, "not-the-secret",
                                                         user.credentials.token))
-    answer = forged.api("GET", "primary", "/photos")
+    answer = forged.api("GET", "primary", user.path("listPhotos"))
     assert answer.status == 403
     assert answer.body["code"] in ("INVALID_SIGNATURE", "ACCESS_DENIED")
 
@@ -108,7 +110,7 @@ def test_comment_messages_round_trip_unchanged(user: AppUser, name: str) -> None
 
 def test_a_1001_character_comment_is_400_and_not_stored(user: AppUser) -> None:
     photo = new_photo_id("long-")
-    answer = user.api("POST", "primary", f"/comments/{photo}", {"message": "x" * 1001})
+    answer = user.api("POST", "primary", user.path("postComment", photoId=photo), {"message": "x" * 1001})
     # API Gateway's own message: the validator's details are not JSON-safe in a gateway response template.
     assert (answer.status, answer.body) == (400, {"code": "BAD_REQUEST_BODY", "message": "Invalid request body"})
     assert user.comments("primary", photo) == []
@@ -116,23 +118,36 @@ def test_a_1001_character_comment_is_400_and_not_stored(user: AppUser) -> None:
 
 @pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": 42}, ["message"]])
 def test_bad_comment_bodies_are_400(user: AppUser, body: object) -> None:
-    answer = user.api("POST", "primary", "/comments/p-bad", body)
+    answer = user.api("POST", "primary", user.path("postComment", photoId="p-bad"), body)
     assert answer.status == 400
     assert answer.body["code"] == "BAD_REQUEST_BODY"
 
 
 def test_a_body_that_is_not_json_is_400(user: AppUser, sandbox: Sandbox) -> None:
-    url = sandbox.ui_config["primary"]["photosApi"] + "/comments/p-bad"
+    url = sandbox.ui_config["primary"]["photosApi"] + user.path("postComment", photoId="p-bad")
     answer = user.call("POST", url, "us-east-1", data=b'{"message": "unterminated')
     assert answer.status == 400
+    assert answer.body["code"] == "BAD_REQUEST_BODY"
 
 
-def test_the_author_is_the_caller_whatever_the_body_says(user: AppUser) -> None:
+def test_the_author_is_the_callers_username_whatever_the_body_says(sandbox: Sandbox, user: AppUser) -> None:
     photo = new_photo_id("auth-")
-    user.api("POST", "primary", f"/comments/{photo}", {"message": "hi", "user": "mallory", "photoId": "other"})
+    answer = user.api("POST", "primary", user.path("postComment", photoId=photo),
+                      {"message": "hi", "user": "mallory", "owner": "mallory", "photoId": "other"})
+    assert answer.status == 200, answer.body
     [stored] = user.comments("primary", photo)
-    assert stored["user"] == user.identity_id
+    assert stored["user"] == user.owner == sandbox.demo_user["username"]  # the verified owner, not an identity id
     assert stored["photoId"] == photo
+
+
+def test_the_photo_owner_and_key_are_the_callers_whatever_the_body_says(sandbox: Sandbox, user: AppUser) -> None:
+    photo = new_photo_id("own-body-")
+    assert user.put_object("primary", photo, b"\x89PNG body", "image/png").status == 200
+    answer = user.api("POST", "primary", user.path("registerPhoto"), {
+        "photoId": photo, "size": 10, "contentType": "image/png", "owner": "mallory", "key": "public/mallory/x"})
+    assert answer.status == 200, answer.body
+    [stored] = [p for p in user.photos("primary") if p["photoId"] == photo]
+    assert (stored["owner"], stored["key"]) == (sandbox.demo_user["username"], photo_key(user.owner, photo))
 
 
 @pytest.mark.parametrize("body", [
@@ -143,8 +158,9 @@ def test_the_author_is_the_caller_whatever_the_body_says(user: AppUser) -> None:
     {"photoId": "ok", "size": 10},
 ])
 def test_bad_photo_records_are_400(user: AppUser, body: dict) -> None:
-    answer = user.api("POST", "primary", "/photos", body)
+    answer = user.api("POST", "primary", user.path("registerPhoto"), body)
     assert answer.status == 400
+    assert answer.body["code"] == "BAD_REQUEST_BODY"
 
 
 def test_photo_record_is_listed_newest_first_with_its_owner(user: AppUser) -> None:
@@ -153,23 +169,23 @@ def test_photo_record_is_listed_newest_first_with_its_owner(user: AppUser) -> No
     user.upload_photo("primary", second, b"\x89PNG second")
     listed = [p for p in user.photos("primary") if p["photoId"] in (first, second)]
     assert [p["photoId"] for p in listed] == [second, first]
-    assert all(p["owner"] == user.identity_id and p["key"] == f"public/{p['photoId']}" for p in listed)
+    assert all(p["owner"] == user.owner and p["key"] == photo_key(user.owner, p["photoId"]) for p in listed)
     assert user.get_object("primary", second).body == b"\x89PNG second"
 
 
 def test_fenced_refuses_writes_in_both_regions_with_409(sandbox: Sandbox, user: AppUser) -> None:
     set_state_everywhere(sandbox, "fenced")
     for role in ("primary", "secondary"):
-        comment = user.api("POST", role, "/comments/fenced", {"message": "refused"})
-        photo = user.api("POST", role, "/photos", {"photoId": new_photo_id(), "size": 3, "contentType": "image/png"})
+        comment = user.send_comment(role, "fenced", "refused")
+        photo = user.register_photo(role, new_photo_id(), 3)
         assert (comment.status, photo.status) == (409, 409)
-        assert comment.body["code"] == "READ_ONLY"
+        assert comment.body["code"] == photo.body["code"] == "READ_ONLY"
     assert user.comments("primary", "fenced") == []
 
 
 def test_failover_accepts_writes_in_the_secondary_only(sandbox: Sandbox, user: AppUser) -> None:
     set_state_everywhere(sandbox, "failover")
     photo = new_photo_id("fo-")
-    assert user.api("POST", "primary", f"/comments/{photo}", {"message": "primary"}).status == 409
-    assert user.api("POST", "secondary", f"/comments/{photo}", {"message": "secondary"}).status == 200
+    assert user.send_comment("primary", photo, "primary").status == 409
+    assert user.send_comment("secondary", photo, "secondary").status == 200
     assert [c["message"] for c in user.comments("secondary", photo)] == ["secondary"]

@@ -19,11 +19,11 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from components.contract import Out, RegionOut, Table
+from components.contract import Out, RegionOut, Table, photo_key
 from ops.appclient import AppUser, new_photo_id
 from sandbox.outage import TOKEN_HEADER
 from sandbox.up import Sandbox
-from tests.e2e.conftest import DEV_ORIGIN
+from tests.e2e.conftest import DEV_ORIGIN, WAIT, set_state_everywhere
 from tests.sandbox.cloud_support import http
 
 EVIL = "https://evil.example"
@@ -102,35 +102,191 @@ def test_an_app_user_cannot_create_users_or_remap_the_identity_pools_roles(sandb
     assert "intruder" not in {u["Username"] for u in users}
 
 
-def test_an_app_user_cannot_delete_photos_or_write_and_list_outside_public(sandbox: Sandbox, user: AppUser) -> None:
-    photo_id = new_photo_id("attack-")
+def test_an_app_user_cannot_list_outside_public(sandbox: Sandbox, user: AppUser) -> None:
+    photo_id = new_photo_id("list-")
     assert user.put_object("primary", photo_id, b"mine", "image/png").status == 200
-    bucket = sandbox.ui_config["primary"][RegionOut.BUCKET]
     s3 = aws(sandbox, "s3", "primary", user.credentials, S3V4)
-    key = f"public/{photo_id}"
-    assert refusal(lambda: s3.delete_object(Bucket=bucket, Key=key)) == (403, "AccessDenied")
-    assert refusal(lambda: s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}]})) == (
-        403, "AccessDenied")
-    for outside in ("private/x", "x", "publicity/x", "../public/x"):
-        assert refusal(lambda outside=outside: s3.put_object(Bucket=bucket, Key=outside, Body=b"x")) == (
-            403, "AccessDenied")
+    bucket = bucket_of(sandbox, "primary")
     assert refusal(lambda: s3.list_objects_v2(Bucket=bucket, Prefix="private/")) == (403, "AccessDenied")
     assert refusal(lambda: s3.list_objects_v2(Bucket=bucket)) == (403, "AccessDenied")
     assert s3.list_objects_v2(Bucket=bucket, Prefix="public/")["KeyCount"] >= 1  # what the policy grants
 
-    admin = sandbox.client("s3", sandbox.ui_config["primary"][RegionOut.REGION])
-    assert admin.get_object(Bucket=bucket, Key=key)["Body"].read() == b"mine"
-    keys = {o["Key"] for o in admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    assert not keys & {"private/x", "x", "publicity/x"}
+
+# -- photos belong to their owner: another signed-in user, in either region -----------------------------------
+ROLES = ["primary", "secondary"]
+OWNERS_BYTES = b"\x89PNG the owner's own"
 
 
-def test_the_app_users_own_flows_still_work(sandbox: Sandbox, user: AppUser) -> None:
+def bucket_of(sandbox: Sandbox, role: str) -> str:
+    return str(sandbox.ui_config[role][RegionOut.BUCKET])
+
+
+def stored_versions(sandbox: Sandbox, role: str, key: str) -> tuple[list[bytes], int]:
+    """(the bytes of every version of `key`, newest first; the number of delete markers), read as the
+    account's administrator."""
+    admin = sandbox.client("s3", sandbox.ui_config[role][RegionOut.REGION])
+    listing = admin.list_object_versions(Bucket=bucket_of(sandbox, role), Prefix=key)
+    versions = [v for v in listing.get("Versions", []) if v["Key"] == key]
+    markers = [m for m in listing.get("DeleteMarkers", []) if m["Key"] == key]
+    bodies = [admin.get_object(Bucket=bucket_of(sandbox, role), Key=key, VersionId=v["VersionId"])["Body"].read()
+              for v in versions]
+    return bodies, len(markers)
+
+
+def assert_untouched(sandbox: Sandbox, role: str, key: str) -> None:
+    """The owner's photo is still its one original version, with no delete marker."""
+    assert stored_versions(sandbox, role, key) == ([OWNERS_BYTES], 0), (role, key)
+
+
+def assert_absent(sandbox: Sandbox, role: str, key: str) -> None:
+    assert stored_versions(sandbox, role, key) == ([], 0), (role, key)
+
+
+def assert_delete_objects_refused(s3: Any, bucket: str, key: str) -> None:
+    """DeleteObjects is authorised per key: AWS answers 200 with an AccessDenied error for the key, the sandbox
+    refuses the whole request with 403 AccessDenied (docs/sandbox-fidelity.md); either way nothing is deleted."""
+    try:
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}]})
+    except ClientError as refused:
+        response = refused.response
+        assert (response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]) == (403, "AccessDenied")
+        return
+    assert not answer.get("Deleted") and [(e["Key"], e["Code"]) for e in answer["Errors"]] == [(key, "AccessDenied")]
+
+
+@pytest.fixture(scope="module")
+def owners_photo(sandbox: Sandbox, user: AppUser) -> str:
+    """A photo of the demo user, uploaded and registered in the primary, replicated to the secondary."""
+    photo_id = new_photo_id("owned-")
+    user.upload_photo("primary", photo_id, OWNERS_BYTES)
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    assert_untouched(sandbox, "secondary", photo_key(user.owner, photo_id))
+    return photo_id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_user_cannot_overwrite_a_photo_with_or_without_if_none_match(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    s3 = aws(sandbox, "s3", role, other_user.credentials, S3V4)
+    key = photo_key(user.owner, owners_photo)
+    for conditional in ({"IfNoneMatch": "*"}, {}):
+        assert refusal(lambda c=conditional: s3.put_object(Bucket=bucket_of(sandbox, role), Key=key,
+                                                           Body=b"defaced", **c)) == (403, "AccessDenied")
+    assert_untouched(sandbox, role, key)
+    assert user.get_object(role, owners_photo).body == OWNERS_BYTES
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_app_user_can_delete_a_photo_not_even_its_owner(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    key = photo_key(user.owner, owners_photo)
+    bucket = bucket_of(sandbox, role)
+    admin = sandbox.client("s3", sandbox.ui_config[role][RegionOut.REGION])
+    [version] = [v["VersionId"] for v in admin.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]]
+    for who in (other_user, user):
+        s3 = aws(sandbox, "s3", role, who.credentials, S3V4)
+        assert refusal(lambda s3=s3: s3.delete_object(Bucket=bucket, Key=key)) == (403, "AccessDenied")
+        assert refusal(lambda s3=s3: s3.delete_object(Bucket=bucket, Key=key, VersionId=version)) == (
+            403, "AccessDenied")
+        assert_delete_objects_refused(s3, bucket, key)
+    assert_untouched(sandbox, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_user_cannot_write_into_someone_elses_prefix(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, role: str) -> None:
+    s3 = aws(sandbox, "s3", role, other_user.credentials, S3V4)
+    key = photo_key(user.owner, new_photo_id("planted-"))
+    assert refusal(lambda: s3.put_object(Bucket=bucket_of(sandbox, role), Key=key, Body=b"x", IfNoneMatch="*")) == (
+        403, "AccessDenied")
+    assert_absent(sandbox, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_app_user_cannot_write_outside_public_own_owner(sandbox: Sandbox, other_user: AppUser, role: str) -> None:
+    s3 = aws(sandbox, "s3", role, other_user.credentials, S3V4)
+    me, photo_id = other_user.owner, new_photo_id("outside-")
+    outside = [f"public/{photo_id}",  # the old flat layout
+               f"public/{me}",  # the prefix's own name, not under it
+               photo_key(f"{me}x", photo_id),  # a username that merely starts with mine
+               f"../{photo_key(me, photo_id)}",  # dot segments are part of an S3 key, never resolved
+               f"private/{photo_id}", photo_id, f"publicity/{photo_id}"]
+    for key in outside:
+        assert refusal(lambda k=key: s3.put_object(Bucket=bucket_of(sandbox, role), Key=k, Body=b"x",
+                                                   IfNoneMatch="*")) == (403, "AccessDenied"), key
+        assert_absent(sandbox, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_unconditional_put_is_refused_even_in_ones_own_prefix(sandbox: Sandbox, other_user: AppUser,
+                                                                 role: str) -> None:
+    s3 = aws(sandbox, "s3", role, other_user.credentials, S3V4)
+    key = photo_key(other_user.owner, new_photo_id("unconditional-"))
+    assert refusal(lambda: s3.put_object(Bucket=bucket_of(sandbox, role), Key=key, Body=b"x")) == (
+        403, "AccessDenied")
+    assert_absent(sandbox, role, key)
+    s3.put_object(Bucket=bucket_of(sandbox, role), Key=key, Body=b"x", IfNoneMatch="*")  # the condition was missing
+    assert stored_versions(sandbox, role, key) == ([b"x"], 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_user_cannot_register_a_photo_id_already_registered(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    if role == "secondary":  # the id's marker replicated: taken in the other region too
+        set_state_everywhere(sandbox, "failover")
+    answer = other_user.register_photo(role, owners_photo, len(OWNERS_BYTES))
+    assert (answer.status, answer.body["code"]) == (409, "PHOTO_EXISTS")
+    records = [p for p in other_user.all_photos(role) or [] if p["photoId"] == owners_photo]
+    assert [(p["owner"], p["key"]) for p in records] == [(user.owner, photo_key(user.owner, owners_photo))]
+
+
+def test_registration_while_fenced_is_409_and_the_bytes_stay_out_of_the_gallery(
+        sandbox: Sandbox, other_user: AppUser) -> None:
+    set_state_everywhere(sandbox, "fenced")
+    photo_id = new_photo_id("fenced-")
+    assert other_user.put_object("primary", photo_id, b"\x89PNG fenced", "image/png").status == 200  # S3: no fence
+    for role in ROLES:
+        answer = other_user.register_photo(role, photo_id, 12)
+        assert (answer.status, answer.body["code"]) == (409, "READ_ONLY"), role
+    set_state_everywhere(sandbox, "active")
+    for role in ROLES:
+        assert photo_id not in {p["photoId"] for p in other_user.all_photos(role) or []}, role
+    assert stored_versions(sandbox, "secondary", photo_key(other_user.owner, photo_id)) == ([b"\x89PNG fenced"], 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_user_cannot_invoke_the_owners_write_routes(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    stolen = new_photo_id("stolen-")
+    attempts = {
+        "postComment": (other_user.path("postComment", owner=user.owner, photoId=owners_photo),
+                        {"message": "posted as the owner"}),
+        "registerPhoto": (other_user.path("registerPhoto", owner=user.owner),
+                          {"photoId": stolen, "size": 3, "contentType": "image/png"}),
+    }
+    for name, (path, body) in attempts.items():
+        answer = other_user.api("POST", role, path, body)
+        # IAM refuses before any template runs: 403, not the secondary's 409 READ_ONLY
+        assert (answer.status, answer.body["code"]) == (403, "ACCESS_DENIED"), name
+    assert "posted as the owner" not in {c["message"] for c in user.comments(role, owners_photo)}
+    assert stolen not in {p["photoId"] for p in user.all_photos(role) or []}
+
+
+def test_the_owners_own_flows_work(sandbox: Sandbox, user: AppUser) -> None:
     photo_id = new_photo_id("own-")
-    user.upload_photo("primary", photo_id, b"\x89PNG own")
-    assert photo_id in {p["photoId"] for p in user.photos("primary")}
+    assert user.put_object("primary", photo_id, b"\x89PNG own", "image/png").status == 200
+    again = user.put_object("primary", photo_id, b"\x89PNG replaced", "image/png")
+    assert again.status == 412 and b"<Code>PreconditionFailed</Code>" in again.body
+    assert user.register_photo("primary", photo_id, 8).status == 200
+    [record] = [p for p in user.photos("primary") if p["photoId"] == photo_id]
+    assert (record["owner"], record["key"]) == (user.owner, photo_key(user.owner, photo_id))
     assert user.get_object("primary", photo_id).body == b"\x89PNG own"
+    s3 = aws(sandbox, "s3", "primary", user.credentials, S3V4)
+    url = s3.generate_presigned_url("get_object", ExpiresIn=60,
+                                    Params={"Bucket": bucket_of(sandbox, "primary"), "Key": record["key"]})
+    assert http(url)[::2] == (200, b"\x89PNG own")
     user.post_comment("primary", photo_id, "mine")
-    assert [c["message"] for c in user.comments("primary", photo_id)] == ["mine"]
+    assert [(c["message"], c["user"]) for c in user.comments("primary", photo_id)] == [("mine", user.owner)]
     assert user.routing_state() == "active"
 
 
@@ -247,7 +403,7 @@ def test_presigned_urls_work_until_tampered_or_expired(sandbox: Sandbox, user: A
     assert user.put_object("primary", photo_id, b"pixels", "image/png").status == 200
     s3 = aws(sandbox, "s3", "primary", user.credentials, S3V4)
     url = s3.generate_presigned_url("get_object", ExpiresIn=60, Params={
-        "Bucket": sandbox.ui_config["primary"][RegionOut.BUCKET], "Key": f"public/{photo_id}"})
+        "Bucket": sandbox.ui_config["primary"][RegionOut.BUCKET], "Key": photo_key(user.owner, photo_id)})
     assert http(url)[::2] == (200, b"pixels")
     status, _, body = http(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body

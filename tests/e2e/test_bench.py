@@ -5,8 +5,17 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from bench.measures import bench_app_replication, bench_drills, bench_failover_switch, webapp_js_gzip_bytes
+import pytest
+
+from bench.measures import (
+    bench_app_replication,
+    bench_drills,
+    bench_failover_switch,
+    bench_replication_lag,
+    webapp_js_gzip_bytes,
+)
 from sandbox.up import Sandbox
+from tests.e2e.conftest import WAIT
 
 
 def test_failover_switch_is_measured_and_the_state_ends_active(sandbox: Sandbox) -> None:
@@ -35,3 +44,10 @@ def test_bench_drills_run_in_a_row_and_count_the_passes(sandbox: Sandbox, tmp_pa
     assert [r.passed for r, _ in results] == [True, True], [r.aborted for r, _ in results]
     assert all(seconds > 0 for _, seconds in results)
     assert (tmp_path / "drill.json").exists()  # the last drill's report
+
+
+@pytest.mark.parametrize("service", ["s3", "dynamodb"])
+def test_replication_lag_is_measured_where_replication_acts_as_its_role(sandbox: Sandbox, service: str) -> None:
+    """On the sandbox that checks the replication role's permissions, as `make bench` runs it."""
+    lags = bench_replication_lag(sandbox.cloud, samples=2, service=service, timeout=WAIT)
+    assert len(lags) == 2 and all(lag >= sandbox.cloud.replication_lag * 0.9 for lag in lags)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
+from components.routes import route_named
 from ops.appclient import AppUser, new_photo_id
 from sandbox.up import Sandbox
 from tests.e2e.browser_support import (
@@ -22,14 +23,15 @@ from tests.e2e.browser_support import (
     expect_banner,
     fill_sign_in,
     gallery_from,
-    identity_id,
     mark_document,
     new_page,
     open_photo,
     ops,
     png,
     screenshot,
+    session_owner,
     sign_in,
+    stored_session,
     tile,
 )
 from tests.e2e.conftest import WAIT
@@ -74,10 +76,16 @@ def region(sandbox: Sandbox, role: str) -> str:
     return sandbox.ui_config[role]["region"]
 
 
-def comment_posts(sandbox: Sandbox, role: str) -> Callable[[Request], bool]:
-    """Matches the browser's POST of a comment to `role`'s photos API (not the CORS preflight)."""
-    prefix = sandbox.ui_config[role]["photosApi"].rstrip("/") + "/comments/"
-    return lambda request: request.method == "POST" and request.url.startswith(prefix)
+def comment_posts(sandbox: Sandbox, role: str, owner: str) -> Callable[[Request], bool]:
+    """Matches the browser's POST of a comment by `owner` to `role`'s photos API (not the CORS preflight)."""
+    route = route_named("postComment")
+    prefix = sandbox.ui_config[role]["photosApi"].rstrip("/") + route.url_path(owner=owner, photoId="")
+    return lambda request: request.method == route.method and request.url.startswith(prefix)
+
+
+def expect_authors(page: Page, labels: list[str]) -> None:
+    """The open photo's comment authors, in order."""
+    expect(page.locator("li.comment .comment-meta strong")).to_have_text(labels, timeout=UI_TIMEOUT_MS)
 
 
 def post_comment(page: Page, message: str) -> None:
@@ -169,13 +177,15 @@ def test_a_comment_with_quotes_emoji_and_markup_shows_in_order_with_its_author_a
     expect(page.locator("li.comment .comment-text")).to_have_text(["first, from the API"], timeout=UI_TIMEOUT_MS)
 
     post_comment(page, TRICKY)
-    me = identity_id(page)
+    me = session_owner(page)
+    assert me == user.owner == sandbox.demo_user["username"]  # the username, not the region's identity id
     stored = user.comments("primary", photo)
     assert [c["message"] for c in stored] == ["first, from the API", TRICKY]
-    assert stored[-1]["user"] == me
+    assert [c["user"] for c in stored] == [me, me]
     expected = [author_label(c["user"], me) for c in stored]
+    assert expected == ["you", "you"]
     expect(page.locator("li.comment .comment-text")).to_have_text(["first, from the API", TRICKY])
-    expect(page.locator("li.comment .comment-meta strong")).to_have_text(expected)
+    expect_authors(page, expected)
     expect(page.locator("li.comment .comment-text b")).to_have_count(0)  # text, never markup
     screenshot(page, "03-comment-posted")
 
@@ -183,7 +193,7 @@ def test_a_comment_with_quotes_emoji_and_markup_shows_in_order_with_its_author_a
     expect(page.get_by_role("dialog")).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(page.locator("li.comment .comment-text")).to_have_text(["first, from the API", TRICKY],
                                                                    timeout=UI_TIMEOUT_MS)
-    expect(page.locator("li.comment .comment-meta strong")).to_have_text(expected)
+    expect_authors(page, expected)
     screenshot(page, "03-comment-after-reload")
 
 
@@ -222,7 +232,7 @@ def test_the_open_page_follows_fence_failover_primary_outage_and_fail_back_witho
     expect(page.get_by_label("Comment")).to_be_enabled()
     expect(page.locator("li.comment .comment-text")).to_have_text(["before the switch"], timeout=UI_TIMEOUT_MS)
     assert_not_reloaded(page)
-    with page.expect_request(comment_posts(sandbox, "secondary"), timeout=UI_TIMEOUT_MS) as posted:
+    with page.expect_request(comment_posts(sandbox, "secondary", user.owner), timeout=UI_TIMEOUT_MS) as posted:
         post_comment(page, "written during the failover")
     response = posted.value.response()
     assert response is not None and response.status == 200, "the comment was not accepted by the secondary"
@@ -231,7 +241,9 @@ def test_the_open_page_follows_fence_failover_primary_outage_and_fail_back_witho
     assert_not_reloaded(page)
     screenshot(page, "05-failover")
 
-    # 6. the primary is down: a new visitor signs in through the secondary's user pool
+    # 6. the primary is down: the same person signs in on a fresh page, through the secondary's user pool and
+    # identity pool (another identity id): what they wrote through the primary is still theirs ("you"), and
+    # what they write now carries the same owner value
     sandbox.cloud.set_outage("primary", True)
     visitor = open_page()
     visitor.goto("/")
@@ -240,8 +252,23 @@ def test_the_open_page_follows_fence_failover_primary_outage_and_fail_back_witho
     expect(visitor.locator(".account")).to_contain_text(f"via {secondary}")
     expect_banner(visitor, "failover", secondary)
     gallery_from(visitor, secondary)
+    there = stored_session(visitor)
+    assert there["role"] == "secondary" and there["identityId"] != stored_session(page)["identityId"]
+    assert there["owner"] == user.owner
     expect(tile(visitor, photo).locator(".img-frame")).to_have_attribute("data-phase", "loaded",
                                                                           timeout=UI_TIMEOUT_MS)
+    expect(tile(visitor, photo).locator(".tile-meta span")).to_have_text("you")
+    open_photo(visitor, photo)
+    expect(visitor.get_by_role("dialog").get_by_role("heading", name="Photo by you")).to_be_visible()
+    expect(visitor.locator("li.comment .comment-text")).to_have_text(
+        ["before the switch", "written during the failover"], timeout=UI_TIMEOUT_MS)
+    expect_authors(visitor, ["you", "you"])
+    with visitor.expect_request(comment_posts(sandbox, "secondary", user.owner), timeout=UI_TIMEOUT_MS) as posted:
+        post_comment(visitor, "written through the secondary's sign-in")
+    response = posted.value.response()
+    assert response is not None and response.status == 200, "the secondary refused the visitor's comment"
+    expect_authors(visitor, ["you", "you", "you"])
+    assert [c["user"] for c in user.comments("secondary", photo)] == [user.owner] * 3
     screenshot(visitor, "06-primary-outage-new-visitor")
     expect_banner(page, "failover", secondary)  # the open page is not disturbed by the outage
     screenshot(page, "06-primary-outage-open-page")
@@ -255,12 +282,13 @@ def test_the_open_page_follows_fence_failover_primary_outage_and_fail_back_witho
     gallery_from(page, primary)
     expect(page.get_by_label("Comment")).to_be_enabled()
     assert_not_reloaded(page)
-    with page.expect_request(comment_posts(sandbox, "primary"), timeout=UI_TIMEOUT_MS) as posted:
+    with page.expect_request(comment_posts(sandbox, "primary", user.owner), timeout=UI_TIMEOUT_MS) as posted:
         post_comment(page, "back in the primary")
     response = posted.value.response()
     assert response is not None and response.status == 200, "the comment was not accepted by the primary"
     assert [c["message"] for c in user.comments("primary", photo)] == [
-        "before the switch", "written during the failover", "back in the primary"]
+        "before the switch", "written during the failover", "written through the secondary's sign-in",
+        "back in the primary"]
     screenshot(page, "07-fail-back")
     expect_banner(visitor, "active", primary)  # a session from the secondary's pool reads the primary too
     screenshot(visitor, "07-fail-back-visitor")

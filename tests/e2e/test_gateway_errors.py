@@ -15,6 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from components.contract import PROJECT, STAGE, RegionOut
+from components.routes import route_named
 from components.settings import config_schema
 from harness.program import stack_config
 from ops.appclient import AppUser
@@ -64,35 +65,43 @@ def test_the_stage_throttles_as_the_sandbox_stack_declares(sandbox: Sandbox) -> 
     assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == declared("apiThrottleBurstLimit")
 
 
+NOWHERE = "/nowhere"  # a path no route has
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "body", "headers", "signed", "status", "code"),
+    ("method", "route", "body", "headers", "signed", "status", "code"),
     [
-        ("GET", "/photos", b"", {}, False, 403, "MISSING_AUTHENTICATION_TOKEN"),
-        ("GET", "/nowhere", b"", {}, True, 403, "MISSING_AUTHENTICATION_TOKEN"),
-        ("POST", "/comments/p", b'{"message": ""}', {}, True, 400, "BAD_REQUEST_BODY"),
-        ("POST", "/comments/p", b'{"message": "x"', {}, True, 400, "BAD_REQUEST_BODY"),
-        ("POST", "/comments/p", b"message=x", {"Content-Type": "text/plain"}, True, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("GET", "listPhotos", b"", {}, False, 403, "MISSING_AUTHENTICATION_TOKEN"),
+        ("GET", NOWHERE, b"", {}, True, 403, "MISSING_AUTHENTICATION_TOKEN"),
+        ("POST", "postComment", b'{"message": ""}', {}, True, 400, "BAD_REQUEST_BODY"),
+        ("POST", "postComment", b'{"message": "x"', {}, True, 400, "BAD_REQUEST_BODY"),
+        ("POST", "postComment", b"message=x", {"Content-Type": "text/plain"}, True, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("POST", "registerPhoto", b'{"photoId": "p"}', {}, True, 400, "BAD_REQUEST_BODY"),
     ],
 )
-def test_gateway_errors_are_code_and_message_json_with_cors(sandbox: Sandbox, user: AppUser, method: str, path: str,
-                                                            body: bytes, headers: dict[str, str], signed: bool,
-                                                            status: int, code: str) -> None:
+def test_gateway_errors_are_code_and_message_json_with_cors(sandbox: Sandbox, user: AppUser, method: str,
+                                                            route: str, body: bytes, headers: dict[str, str],
+                                                            signed: bool, status: int, code: str) -> None:
     url, region, _ = photos_api(sandbox)
+    path = NOWHERE if route == NOWHERE else user.path(route, photoId="p")
     answer = fetch(method, url + path, user=user if signed else None, region=region, body=body, headers=headers)
     assert_json_error_with_cors(answer, status, code, sandbox)
 
 
 @pytest.fixture
 def throttled_photos_listing(sandbox: Sandbox) -> Iterator[None]:
-    """GET /photos of the primary limited to 1 request/s, burst 1 (a method setting); restored afterwards."""
+    """The photo listing of the primary limited to 1 request/s, burst 1 (a method setting); restored afterwards."""
     _, region, api_id = photos_api(sandbox)
     apigateway = sandbox.client("apigateway", region)
     default = apigateway.get_stage(restApiId=api_id, stageName=STAGE)["methodSettings"]["*/*"]
 
+    listing = route_named("listPhotos")
+    setting = f"/{listing.path.replace('/', '~1')}/{listing.method}/throttling"  # a method setting's patch path
+
     def limit(rate: Any, burst: Any) -> None:
         apigateway.update_stage(restApiId=api_id, stageName=STAGE, patchOperations=[
-            {"op": "replace", "path": "/~1photos/GET/throttling/rateLimit", "value": str(rate)},
-            {"op": "replace", "path": "/~1photos/GET/throttling/burstLimit", "value": str(burst)}])
+            {"op": "replace", "path": f"{setting}/rateLimit", "value": str(rate)},
+            {"op": "replace", "path": f"{setting}/burstLimit", "value": str(burst)}])
 
     limit(1, 1)
     try:
@@ -104,8 +113,9 @@ def throttled_photos_listing(sandbox: Sandbox) -> Iterator[None]:
 def test_requests_over_the_limit_are_429_throttled_json_with_cors(sandbox: Sandbox, user: AppUser,
                                                                   throttled_photos_listing: None) -> None:
     url, region, _ = photos_api(sandbox)
-    answers = [fetch("GET", url + "/photos", user=user, region=region) for _ in range(3)]
+    answers = [fetch("GET", url + user.path("listPhotos"), user=user, region=region) for _ in range(3)]
     assert answers[0][0] == 200
     assert_json_error_with_cors(answers[-1], 429, "THROTTLED", sandbox)
     assert answers[-1][2]["message"] == "Too Many Requests"
-    assert fetch("GET", url + "/comments/any", user=user, region=region)[0] == 200  # other methods: own buckets
+    other = user.path("listComments", photoId="any")
+    assert fetch("GET", url + other, user=user, region=region)[0] == 200  # other methods: own buckets

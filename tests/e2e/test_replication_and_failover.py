@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from components.contract import photo_key
 from ops.appclient import AppUser, new_photo_id
 from ops.cli import app
 from ops.factory import Factory
@@ -66,11 +67,11 @@ def test_ops_state_set_walks_the_runbook_and_the_apis_follow(sandbox: Sandbox, u
     assert ops("state", "set", "failover").exit_code == 3  # the risky jump is refused
     assert ops("state", "set", "fenced", "--reason", "drill").exit_code == 0
     eventually(lambda: user.state("secondary").body["state"] == "fenced")
-    assert user.api("POST", "primary", "/comments/rb", {"message": "x"}).status == 409
+    assert user.send_comment("primary", "rb", "x").status == 409
     assert ops("state", "set", "failover", "--via", "secondary").exit_code == 0
     eventually(lambda: user.state("primary").body["state"] == "failover")
-    assert user.api("POST", "secondary", "/comments/rb", {"message": "in failover"}).status == 200
-    assert user.api("POST", "primary", "/comments/rb", {"message": "x"}).status == 409
+    assert user.send_comment("secondary", "rb", "in failover").status == 200
+    assert user.send_comment("primary", "rb", "x").status == 409
     got = ops("state", "get", "--json")
     assert got.exit_code == 0, got.output
     answer = json.loads(got.stdout)
@@ -119,3 +120,36 @@ def test_the_state_history_records_who_and_why_in_both_regions(sandbox: Sandbox,
     audit = sandbox.outputs["tables"]["stateAudit"]
     eventually(lambda: sandbox.client("dynamodb", "ap-northeast-1").get_item(
         TableName=audit, Key={"appId": {"S": last["appId"]}, "auditKey": {"S": last["auditKey"]}}).get("Item"))
+
+
+def test_one_person_is_one_author_in_both_regions_across_a_failover(sandbox: Sandbox, user: AppUser, ops) -> None:
+    photo = new_photo_id("one-person-")
+    user.upload_photo("primary", photo, PNG)
+    user.post_comment("primary", photo, "posted through the primary")
+    assert ops("state", "set", "fenced", "--reason", "one person").exit_code == 0
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    assert ops("state", "set", "failover", "--via", "secondary").exit_code == 0
+
+    # The same person signs in through the SECONDARY's user pool and identity pool: another identity id, the
+    # same owner value.
+    demo = sandbox.demo_user
+    there = AppUser.sign_in(sandbox.ui_config, demo["username"], demo["password"], role="secondary")
+    assert there.identity_id != user.identity_id
+    assert there.identity_id.startswith(sandbox.ui_config["secondary"]["region"] + ":")
+    assert there.owner == user.owner == demo["username"]
+    [record] = [p for p in there.photos("secondary") if p["photoId"] == photo]
+    assert (record["owner"], record["key"]) == (there.owner, photo_key(there.owner, photo))
+    assert there.get_object("secondary", photo).body == PNG
+    assert [(c["message"], c["user"]) for c in there.comments("secondary", photo)] == [
+        ("posted through the primary", there.owner)]
+
+    # What they post there carries the same owner value, in both regions once replicated.
+    second = new_photo_id("one-person-there-")
+    there.upload_photo("secondary", second, PNG)
+    there.post_comment("secondary", photo, "posted through the secondary")
+    expected = [("posted through the primary", user.owner), ("posted through the secondary", user.owner)]
+    for role in ("secondary", "primary"):
+        eventually(lambda role=role: [(c["message"], c["user"]) for c in there.comments(role, photo)] == expected)
+        eventually(lambda role=role: [(p["owner"], p["key"]) for p in user.photos(role) if p["photoId"] == second]
+                   == [(user.owner, photo_key(user.owner, second))])
+    eventually(lambda: user.get_object("primary", second).body == PNG)  # the primary's session reads it as its own

@@ -105,10 +105,11 @@ def test_operator_role_reaches_every_api_and_every_table_in_both_regions(graph):
     reached = [graph.node(e.target) for e in graph.edges_of(Link.OPERATE) if e.source == operator.id]
     assert sorted((n.kind, n.region) for n in reached if n.kind == Kind.API) == sorted(
         [(Kind.API, PRIMARY)] * 2 + [(Kind.API, SECONDARY)] * 2)
-    # The state and audit tables to switch the state; the data tables to count items (ops status).
+    # The state and audit tables to switch the state; the data tables to count items (ops status); the photo
+    # buckets to sweep unregistered objects (ops photos sweep).
     assert {n.name for n in reached if n.kind != Kind.API} == {
         f"tables-{t}{suffix}" for t in ("app-config", "comments", "photos", "state-audit")
-        for suffix in ("", "-secondary")}
+        for suffix in ("", "-secondary")} | {"photos-primary", "photos-secondary"}
 
 
 def test_diagram_writes_an_svg_naming_both_regions(tmp_path):

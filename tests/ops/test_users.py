@@ -101,3 +101,23 @@ def test_resend_with_suppress_invite_is_a_usage_error(ops, world):
     result = ops("sync-users", "--resend", "--suppress-invite")
     assert result.exit_code == 2
     assert result.stderr == "error: --resend sends invitations, --suppress-invite sends none: choose one\n"
+
+
+def test_sync_users_refuses_usernames_the_app_cannot_use_by_name_and_copies_the_others(ops, world):
+    for name in ("ana", "Bob", "eve/x", "-dash", "x" * 65, "ok.name_1-2"):
+        world.add_user("primary", name, "someone@example.com")
+    for args in (["--dry-run"], []):
+        result = ops("sync-users", "--suppress-invite", "--json", *args)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        data = json.loads(result.stdout)
+        assert sorted(data["refused"]) == sorted(["Bob", "eve/x", "-dash", "x" * 65])
+        assert "refused: username 'eve/x' does not match ^[a-z0-9][a-z0-9._-]{0,63}$" in result.stderr
+        assert "4 user(s) of the primary pool have usernames the app cannot use" in result.stderr
+    assert sorted(world.users("secondary")) == ["ana", "ok.name_1-2"]  # the valid ones, once (not the dry run)
+
+
+def test_sync_users_with_only_valid_usernames_refuses_nothing(ops, world):
+    world.add_user("primary", "ana", "ana@example.com")
+    result = ops("sync-users", "--suppress-invite", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["refused"] == {}
