@@ -12,7 +12,8 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/index.html $(WEB)/vi
 # Debian packages: the browser the end-to-end tests drive, and graphviz for `ops diagram`.
 SYSTEM_COMMANDS := /usr/bin/chromium /usr/bin/dot
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PYTEST_ARGS ?=
+# Two workers: much of the end-to-end suite waits on replication lag, so the two cores overlap well.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup system web test test-web lint preview demo bench clean help
 
