@@ -129,10 +129,12 @@ def app_user_policy(
     owner_invoke_arns: Sequence[str] = (),
     photo_keys: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """Read and list `public/` of every bucket; create (never overwrite, never delete) objects under the
-    caller's own `public/<owner>/` only; call the app's read routes and the caller's own write routes;
-    with `photo_keys` ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its
-    photos.
+    """Read `public/` of every bucket; create (never overwrite, never delete) objects under the caller's own
+    `public/<owner>/` only; call the app's read routes and the caller's own write routes; with `photo_keys`
+    ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its photos.
+
+    No listing, of any prefix: an upload's key must stay unknown to others until its photo id is registered
+    (a lister could register it first); nothing the app does lists (the gallery is the API's).
 
     Statements that name the owner variable stand apart: IAM may drop a statement whose variable does not
     resolve, and a session without the tag must still read."""
@@ -149,13 +151,6 @@ def app_user_policy(
             "Action": "s3:PutObject",
             "Resource": [f"{arn}/{PHOTO_PREFIX}{OWNER_POLICY_VARIABLE}/*" for arn in bucket_arns],
             "Condition": CREATE_ONLY,
-        },
-        {
-            "Sid": "ListPhotos",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": list(bucket_arns),
-            "Condition": {"StringLike": {"s3:prefix": [PHOTO_PREFIX, f"{PHOTO_PREFIX}*"]}},
         },
     ]
     statements += [

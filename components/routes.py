@@ -183,9 +183,9 @@ def route_named(name: str, routes: tuple[Route, ...] = PHOTOS_ROUTES) -> Route:
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
-# Filled values land inside JSON strings of VTL: nothing that JSON or Velocity would interpret
-# (braces are plain text in both without a `$` before them, and `$` is refused).
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+=,{}-]*$")
+# Filled values land inside JSON strings and single-quoted string literals of VTL: nothing that JSON or Velocity
+# would interpret (braces and brackets are plain text in both without a `$` or `#` before them; both are refused).
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+=,{}\[\]-]*$")
 
 
 @cache
@@ -217,6 +217,15 @@ def fill_template(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
 
 
+def whole_match(pattern: str) -> str:
+    """A `^...$` pattern as the templates' `$value.matches('...')` takes it: Java's String.matches already matches
+    the whole string (a trailing newline included), and a `$` in a template value would be VTL (fill_template
+    refuses it, and any quote or backslash)."""
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        raise ValueError(f"pattern {pattern!r} must be anchored with ^ and $")
+    return pattern[1:-1]
+
+
 def template_values(
     app_id: str, table_names: Mapping[str, pulumi.Input[str]], role: str
 ) -> dict[str, pulumi.Input[str]]:
@@ -239,6 +248,9 @@ def template_values(
         "photoPrefix": PHOTO_PREFIX,
         # dynamodb-error.vtl tells a taken photo id (PHOTO_EXISTS) from other conflicts on this route.
         "photoRegistrationPath": route_named("registerPhoto").path,
+        # The write templates refuse an owner or photo id outside its pattern (one definition each).
+        "usernamePattern": whole_match(USERNAME_PATTERN),
+        "photoIdPattern": whole_match(PHOTO_ID_PATTERN),
     }
 
 

@@ -158,7 +158,7 @@ def test_identity_pool_maps_signed_in_users_to_the_authenticated_role_only(prod)
         }
 
 
-def test_app_users_read_and_list_public_photos_and_create_only_new_objects_under_their_own_prefix(prod):
+def test_app_users_read_public_photos_and_create_only_new_objects_under_their_own_prefix(prod):
     buckets = photo_bucket_arns(prod)
     for role, policy in app_user_policies(prod).items():
         assert policy.inputs["role"] == prod.one(ROLE, f"identity-{role}-authenticated").outputs["name"]
@@ -177,16 +177,17 @@ def test_app_users_read_and_list_public_photos_and_create_only_new_objects_under
             # Present and exactly "*": If-None-Match, S3's create-only write.
             "Condition": {"Null": {"s3:if-none-match": "false"}, "StringEquals": {"s3:if-none-match": "*"}},
         }
-        assert statements["ListPhotos"] == {
-            "Sid": "ListPhotos",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": buckets,
-            "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}},
-        }
         # ... and, with customer managed keys, the keys of those photos (tests/test_hardened.py).
         assert set(statements) - {"UsePhotoKey1", "UsePhotoKey2"} == {
-            "ReadPhotos", "CreateOwnPhotos", "ListPhotos", "InvokeAppRoutes", "InvokeOwnRoutes"}
+            "ReadPhotos", "CreateOwnPhotos", "InvokeAppRoutes", "InvokeOwnRoutes"}
+
+
+def test_app_users_cannot_list_any_prefix_so_nobody_learns_an_unregistered_upload(prod, known_arns):
+    # Registration front-running: a lister would see a fresh public/<owner>/<photoId> and register the id first.
+    for run in (prod, known_arns):
+        for policy in app_user_policies(run).values():
+            actions = {a for s in document(policy)["Statement"] for a in as_list(s["Action"])}
+            assert not {a for a in actions if a.startswith("s3:List") or a in ("s3:*", "*")}, actions
 
 
 def test_app_users_may_not_delete_overwrite_or_write_outside_their_own_prefix(prod, known_arns):
@@ -194,7 +195,7 @@ def test_app_users_may_not_delete_overwrite_or_write_outside_their_own_prefix(pr
         for policy in app_user_policies(run).values():
             for statement in document(policy)["Statement"]:
                 actions = as_list(statement["Action"])
-                assert set(actions) <= {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "execute-api:Invoke",
+                assert set(actions) <= {"s3:GetObject", "s3:PutObject", "execute-api:Invoke",
                                         "kms:Decrypt", "kms:GenerateDataKey"}
                 if "s3:PutObject" in actions:
                     # The only write: under public/<own owner tag>/, conditional on If-None-Match.

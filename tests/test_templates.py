@@ -27,10 +27,11 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 import vtl
-from components.contract import GALLERY, PHOTO_IDS, PHOTO_PREFIX, WRITABLE_STATE, Table
+from components.contract import GALLERY, PHOTO_IDS, PHOTO_PREFIX, USERNAME_PATTERN, WRITABLE_STATE, Table
 from components.route import Route
 from components.routes import (
     GATEWAY_ERROR_TEMPLATE,
+    PHOTO_ID_PATTERN,
     PHOTOS_ROUTES,
     ROUTING_ROUTES,
     SHARED_TEMPLATES,
@@ -40,6 +41,7 @@ from components.routes import (
     placeholders,
     route_templates,
     template_values,
+    whole_match,
 )
 
 TABLES = {Table.APP_CONFIG: "mra-prod-AppConfig", Table.COMMENTS: "mra-prod-Comments", Table.PHOTOS: "mra-prod-Photos",
@@ -167,15 +169,77 @@ def test_the_comment_author_is_the_paths_owner_not_the_regions_identity_id() -> 
         assert request["TransactItems"][1]["Put"]["Item"]["user"] == {"S": OWNER}
 
 
+# Path values outside the username / photo id patterns: IAM's `*` after the owner segment spans `/`, and whether
+# API Gateway hands a %2F over decoded or as is is undocumented, so both forms are here.
+BAD_OWNERS = ["demo/comments/forged", "demo%2Fcomments%2Fforged", "demo%2fx", "demo/", "../demo", "Demo", "demo\n",
+              "demo ", "-demo", "d" * 65, "", *TRICKY[1:]]
+BAD_PHOTO_IDS = ["p/x", "p%2Fx", "p\n", "p.x", "", "x" * 65, *TRICKY[1:]]
+
+
+def refused_comment(message: str = "m") -> dict[str, Any]:
+    """The comment write a refused path renders: an empty key, which DynamoDB refuses whole (nothing written)."""
+    return expected_comment_post(message, photo_id="", user="")
+
+
+@pytest.mark.parametrize("reading", list(vtl.Reading))
+@pytest.mark.parametrize("owner", BAD_OWNERS)
+def test_a_comment_as_an_owner_outside_the_username_pattern_is_refused_under_every_reading(
+        owner: str, reading: vtl.Reading) -> None:
+    request = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path("p1", owner),
+                          reading=reading)
+    assert request == refused_comment()
+
+
+@pytest.mark.parametrize("reading", list(vtl.Reading))
+@pytest.mark.parametrize("photo_id", BAD_PHOTO_IDS)
+def test_a_comment_on_a_photo_id_outside_its_pattern_is_refused_under_every_reading(
+        photo_id: str, reading: vtl.Reading) -> None:
+    request = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path(photo_id),
+                          reading=reading)
+    assert request == refused_comment()
+
+
+@pytest.mark.parametrize("reading", list(vtl.Reading))
+@pytest.mark.parametrize(("owner", "photo_id"), [*((o, "p1") for o in BAD_OWNERS),
+                                                 *((OWNER, p) for p in BAD_PHOTO_IDS)])
+def test_a_registration_with_an_owner_or_photo_id_outside_its_pattern_is_refused_under_every_reading(
+        owner: str, photo_id: str, reading: vtl.Reading) -> None:
+    # The model checks the body's photoId first; the template holds whatever a validator let through.
+    request = render_json("photos-post.request.vtl", body={"photoId": photo_id, "size": 1, "contentType": "image/png"},
+                          path={"owner": owner}, reading=reading)
+    marker, item = (request["TransactItems"][i]["Put"]["Item"] for i in (1, 2))
+    assert marker["photoKey"] == {"S": ""}  # an empty key: DynamoDB refuses the whole transaction
+    assert marker["owner"] == item["owner"] == item["photoId"] == {"S": ""}
+    assert item["key"] == {"S": f"{PHOTO_PREFIX}/"}
+
+
+# (value, what USERNAME_PATTERN / PHOTO_ID_PATTERN say of it in Python): the templates decide the same.
+PATTERN_PROBES = ["a", "demo", "a.b_c-d", "0", "x" * 64, "x" * 65, "A", "_a", ".a", "a/b", "a%2Fb", "a\n", "a b", "",
+                  "é", "a$", "a*", "ab_CD-9", "-a"]
+
+
+@pytest.mark.parametrize("value", PATTERN_PROBES)
+def test_the_templates_accept_exactly_what_the_contracts_patterns_accept(value: str) -> None:
+    user_ok = re.fullmatch(USERNAME_PATTERN, value) is not None
+    photo_ok = re.fullmatch(PHOTO_ID_PATTERN, value) is not None
+    comment = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path("p1", value))
+    assert (comment != refused_comment()) is user_ok
+    comment = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path(value))
+    assert (comment != refused_comment()) is photo_ok
+    photo = render_json("photos-post.request.vtl", body={"photoId": value, "size": 1, "contentType": "image/png"},
+                        path={"owner": OWNER})
+    assert (photo["TransactItems"][1]["Put"]["Item"]["photoKey"] != {"S": ""}) is photo_ok
+
+
+def test_the_templates_get_the_patterns_from_the_one_definition() -> None:
+    for name in ("comments-post.request.vtl", "photos-post.request.vtl", "dynamodb-error.vtl"):
+        assert {"usernamePattern", "photoIdPattern"} <= placeholders(load_template(name)), name
+    assert f"^{VALUES['usernamePattern']}$" == USERNAME_PATTERN
+    assert f"^{VALUES['photoIdPattern']}$" == PHOTO_ID_PATTERN
+
+
 @pytest.mark.parametrize("hostile", TRICKY)
-def test_hostile_owner_and_photo_id_path_values_stay_inside_their_strings(hostile: str) -> None:
-    comment = render_json("comments-post.request.vtl", body={"message": "m"}, path=comment_path(hostile, hostile))
-    assert comment == expected_comment_post("m", photo_id=hostile, user=hostile)
-    photo = render_json("photos-post.request.vtl", body={"photoId": "p1", "size": 1, "contentType": "image/png"},
-                        path={"owner": hostile})
-    marker, item = (photo["TransactItems"][i]["Put"]["Item"] for i in (1, 2))
-    assert marker["owner"] == item["owner"] == {"S": hostile}
-    assert item["key"] == {"S": f"{PHOTO_PREFIX}{hostile}/p1"}
+def test_hostile_owner_and_photo_id_path_values_stay_inside_the_answers_strings(hostile: str) -> None:
     answer = render_json("comments-post.response.vtl", body={}, path=comment_path(hostile, hostile))
     assert (answer["user"], answer["photoId"]) == (hostile, hostile)
     assert render_json("photos-post.response.vtl", body={}, path={"owner": hostile})["owner"] == hostile
@@ -458,6 +522,42 @@ def test_cancelled_transactions_map_the_same_with_or_without_cancellation_reason
     assert rendered.status_override == {"THROTTLED": 429, "BAD_REQUEST": 400}.get(code, 409)
 
 
+VALIDATION = {"__type": "com.amazon.coral.validate#ValidationException",
+              "message": "One or more parameter values were invalid: An AttributeValue may not contain an empty "
+                         "string. Key: photoId"}
+THROTTLED_ERROR = {"__type": DDB + "ProvisionedThroughputExceededException", "message": "slow down"}
+
+
+@pytest.mark.parametrize("error", [VALIDATION, cancelled("None", "ValidationError"),
+                                   cancelled(CCF, "ValidationError", reasons=False), THROTTLED_ERROR])
+@pytest.mark.parametrize(("path", "parameter"), [({"owner": "demo/comments/forged", "photoId": "p1"}, "owner"),
+                                                 ({"owner": "demo%2Fx"}, "owner"),
+                                                 ({"owner": OWNER, "photoId": "p%2Fx"}, "photoId")])
+def test_a_write_path_value_outside_its_pattern_is_400_naming_it_whatever_dynamodb_said(
+        error: dict[str, Any], path: dict[str, str], parameter: str) -> None:
+    rendered = render("dynamodb-error.vtl", body=error, path=path, context={"resourcePath": COMMENT_PATH})
+    answer = json.loads(rendered.text)
+    assert (rendered.status_override, answer["code"]) == (400, "BAD_REQUEST")
+    assert answer["message"].startswith(f"Path parameter {parameter} must")
+    assert (USERNAME_PATTERN if parameter == "owner" else PHOTO_ID_PATTERN)[1:-1] in answer["message"]
+
+
+def test_without_path_parameters_in_the_error_template_dynamodbs_refusal_stands() -> None:
+    # Whether $input.params() reaches response templates is undocumented: the request is refused either way.
+    answer = render("dynamodb-error.vtl", body=VALIDATION, context={"resourcePath": COMMENT_PATH})
+    assert (answer.status_override, json.loads(answer.text)) == (400, {"code": "BAD_REQUEST",
+                                                                       "message": VALIDATION["message"]})
+    fenced = render("dynamodb-error.vtl", body=cancelled(CCF, "ValidationError", reasons=False),
+                    context={"resourcePath": COMMENT_PATH})
+    assert (fenced.status_override, json.loads(fenced.text)["code"]) == (409, "READ_ONLY")
+
+
+def test_a_read_routes_odd_photo_id_does_not_turn_its_errors_into_400() -> None:
+    rendered = render("dynamodb-error.vtl", body=THROTTLED_ERROR, path={"photoId": "p/x"},
+                      context={"resourcePath": "/comments/{photoId}"})
+    assert (rendered.status_override, json.loads(rendered.text)["code"]) == (429, "THROTTLED")
+
+
 def test_read_only_error_tells_the_user_to_try_again() -> None:
     error = {"__type": DDB + "TransactionCanceledException", "message": "x",
              "CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]}
@@ -554,6 +654,12 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("dynamodb-error.vtl", {"body": {"__type": DDB + "ProvisionedThroughputExceededException", "retryable": True,
                                      "capacity": 5}}),
     ("cors-preflight.request.vtl", {}),
+    # refused path values: the same empty-key request, and the same 400, under every reading
+    ("comments-post.request.vtl", {"body": {"message": "hi"}, "path": {"owner": "demo%2Fx", "photoId": "p1"}}),
+    ("photos-post.request.vtl", {"body": {"photoId": "p", "size": 2048, "contentType": "image/png"},
+                                 "path": {"owner": "demo/x"}}),
+    ("dynamodb-error.vtl", {"body": {"__type": "com.amazon.coral.validate#ValidationException", "message": "m"},
+                            "path": {"owner": "demo/x", "photoId": "p1"}}),
 ]
 DYNAMODB_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 ACTIONS = {r.request_template: r.action for r in (*ROUTING_ROUTES, *PHOTOS_ROUTES)}
@@ -641,7 +747,16 @@ def test_template_values_of_a_region(role: str) -> None:
         "appId": APP_ID, "appConfigTable": TABLES["appConfig"], "commentsTable": TABLES["comments"],
         "photosTable": TABLES["photos"], "stateAuditTable": TABLES["stateAudit"], "regionRole": role,
         "writableState": WRITABLE_STATE[role], "gallery": GALLERY, "photoIds": PHOTO_IDS,
-        "photoPrefix": PHOTO_PREFIX, "photoRegistrationPath": REGISTER_PATH}
+        "photoPrefix": PHOTO_PREFIX, "photoRegistrationPath": REGISTER_PATH,
+        "usernamePattern": USERNAME_PATTERN[1:-1], "photoIdPattern": PHOTO_ID_PATTERN[1:-1]}
+
+
+def test_whole_match_wants_an_anchored_pattern() -> None:
+    assert whole_match("^[a-z]{1,2}$") == "[a-z]{1,2}"
+    with pytest.raises(ValueError, match="anchored"):
+        whole_match("[a-z]+")
+    with pytest.raises(ValueError, match="not allowed"):
+        fill_template("'{{p}}'", {"p": whole_match("^a$b$")})
 
 
 def test_template_values_reject_an_unknown_role_or_missing_table() -> None:
@@ -792,6 +907,41 @@ def test_a_photo_id_is_registered_once_by_anyone_and_a_second_registration_is_40
     assert (status, answer["code"]) == (409, "PHOTO_EXISTS")
     status, page = backend.call(route(PHOTOS_ROUTES, "GET", "/photos"), query={"limit": "100"})
     assert [(p["photoId"], p["owner"], p["key"]) for p in page["photos"]] == [("mine", OWNER, "public/alice/mine")]
+
+
+def stored(backend: Backend, name: str) -> list[dict[str, Any]]:
+    return backend.client.scan(TableName=TABLES[name])["Items"]
+
+
+@pytest.mark.parametrize("owner", ["demo/comments/forged", "demo%2Fcomments%2Fforged"])
+def test_a_comment_posted_through_a_slash_in_the_owner_segment_is_400_and_writes_nothing(
+        backend: Backend, owner: str) -> None:
+    # POST /users/demo%2Fcomments%2Fforged/comments/p: IAM's .../users/demo/comments/* matches the decoded path.
+    status, answer = backend.call(route(PHOTOS_ROUTES, "POST", COMMENT_PATH), body={"message": "who wrote this?"},
+                                  path=comment_path("slashphoto", owner))
+    assert (status, answer["code"]) == (400, "BAD_REQUEST")
+    assert answer["message"].startswith("Path parameter owner must be a username")
+    assert stored(backend, Table.COMMENTS) == []
+    status, answer = backend.call(route(PHOTOS_ROUTES, "GET", "/comments/{photoId}"), path={"photoId": "slashphoto"})
+    assert (status, answer) == (200, {"comments": []})
+
+
+def test_a_comment_on_a_photo_id_outside_its_pattern_is_400_and_writes_nothing(backend: Backend) -> None:
+    status, answer = backend.call(route(PHOTOS_ROUTES, "POST", COMMENT_PATH), body={"message": "m"},
+                                  path=comment_path("p%2Fx"))
+    assert (status, answer["code"]) == (400, "BAD_REQUEST")
+    assert answer["message"].startswith("Path parameter photoId must")
+    assert stored(backend, Table.COMMENTS) == []
+
+
+@pytest.mark.parametrize("owner", ["demo/x", "demo%2Fx", "Alice"])
+def test_a_registration_under_an_owner_outside_the_username_pattern_is_400_and_writes_nothing(
+        backend: Backend, owner: str) -> None:
+    status, answer = register(backend, "p1", owner=owner)
+    assert (status, answer["code"]) == (400, "BAD_REQUEST")
+    assert answer["message"].startswith("Path parameter owner must be a username")
+    assert [item["gallery"]["S"] for item in stored(backend, Table.PHOTOS)] == []
+    assert register(backend, "p1", 1)[0] == 200  # the id is still free for its real owner
 
 
 def test_registration_while_fenced_is_409_read_only_and_the_photo_stays_out_of_the_gallery(
