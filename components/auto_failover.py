@@ -63,6 +63,7 @@ import pulumi_aws as aws
 
 from components.contract import AUTO_FAILOVER_ACTOR, STATES, FailoverOut, Table, switch_transaction
 from components.regions import Region, RegionPair, region_named
+from components.service_principals import service_trust_policy, source_condition
 
 ROUTE53_METRICS_REGION = "us-east-1"  # the only region where Route 53 publishes health-check metrics
 # The switch is a transaction: Step Functions' AWS SDK integration (no optimized DynamoDB integration has
@@ -134,21 +135,26 @@ def alarm_state_pattern(alarm_arn: str) -> str:
     )
 
 
-def service_trust_policy(service: str, account_id: str) -> str:
-    """`service` may assume the role, on behalf of this account only (confused deputy)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        }
-    )
+def state_machine_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
+
+
+def rule_arn(region: str, account_id: str, rule_name: str) -> str:
+    """A rule of the region's default event bus."""
+    return f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"
+
+
+def states_trust_policy(account_id: str, machine_arn: str) -> str:
+    """Step Functions may assume the role for this account's state machine only: Step Functions documents both keys
+    for its execution roles (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html)."""
+    return service_trust_policy("states.amazonaws.com", source_condition(account_id, [machine_arn], documented=True))
+
+
+def events_trust_policy(account_id: str, rule: str) -> str:
+    """EventBridge may assume the role for this rule only: "for EventBridge event bus rule targets, the value of
+    aws:SourceArn must be the rule ARN"
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html)."""
+    return service_trust_policy("events.amazonaws.com", source_condition(account_id, [rule], documented=True))
 
 
 def allow_policy(*statements: tuple[str, list[str], str], extra: Sequence[Mapping[str, Any]] = ()) -> str:
@@ -423,11 +429,13 @@ class AutoFailover(pulumi.ComponentResource):
         secondary_audit = pulumi.Output.all(account, args.audit_table_name).apply(
             lambda v: table_arn(secondary.name, v[0], v[1])
         )
+        machine_name = f"{args.prefix}-auto-failover"
         states_role = aws.iam.Role(
             f"{name}-states-role",
             name=f"{args.prefix}-failover-states",
             description=f"The auto-failover state machine writes the state item in {secondary.name}",
-            assume_role_policy=account.apply(lambda a: service_trust_policy("states.amazonaws.com", a)),
+            assume_role_policy=account.apply(
+                lambda a: states_trust_policy(a, state_machine_arn(secondary.name, a, machine_name))),
             opts=secondary.opts(self),
         )
         states_policy = aws.iam.RolePolicy(
@@ -448,7 +456,7 @@ class AutoFailover(pulumi.ComponentResource):
         )
         self.state_machine = aws.sfn.StateMachine(
             f"{name}-state-machine",
-            name=f"{args.prefix}-auto-failover",
+            name=machine_name,
             type="STANDARD",  # execution history kept 90 days: the audit trail of every attempt
             role_arn=states_role.arn,
             definition=pulumi.Output.all(args.app_config_table_name, secondary_topic, args.audit_table_name).apply(
@@ -476,10 +484,9 @@ class AutoFailover(pulumi.ComponentResource):
 
         # 4. EventBridge: the alarm entering ALARM starts the machine (through the secondary's bus if needed).
         pattern = self.unhealthy_alarm.arn.apply(alarm_state_pattern)
-        events = account.apply(lambda a: service_trust_policy("events.amazonaws.com", a))
         self.rules = [
             self._alarm_rule(
-                f"{name}-start", secondary, pattern, events,
+                f"{name}-start", secondary, pattern, account,
                 rule_name=f"{args.prefix}-auto-failover-start",
                 description=f"{args.prefix}-primary-unhealthy entered ALARM: start the failover in {secondary.name}",
                 role_name=f"{args.prefix}-failover-start",
@@ -490,7 +497,7 @@ class AutoFailover(pulumi.ComponentResource):
         ]
         if metrics.name != secondary.name:
             self.rules.insert(0, self._alarm_rule(
-                f"{name}-forward", metrics, pattern, events,
+                f"{name}-forward", metrics, pattern, account,
                 rule_name=f"{args.prefix}-auto-failover-forward",
                 description=f"{args.prefix}-primary-unhealthy entered ALARM: forward to {secondary.name}",
                 role_name=f"{args.prefix}-failover-forward",
@@ -508,11 +515,13 @@ class AutoFailover(pulumi.ComponentResource):
         }
         self.register_outputs(self.outputs)
 
-    def _alarm_rule(self, name: str, region: Region, pattern: pulumi.Input[str], trust: pulumi.Input[str], *,
+    def _alarm_rule(self, name: str, region: Region, pattern: pulumi.Input[str], account: pulumi.Output[str], *,
                     rule_name: str, description: str, role_name: str, role_description: str,
                     target_arn: pulumi.Input[str], grant: tuple[str, list[str]]) -> aws.cloudwatch.EventRule:
         """An EventBridge rule in `region` on the alarm pattern, whose target is called through a role that
-        may do exactly `grant` (sid, actions) on it. Children: <name>-role, -policy, the rule, -target."""
+        only this rule may use and that may do exactly `grant` (sid, actions) on the target. Children:
+        <name>-role, -policy, the rule, -target."""
+        trust = account.apply(lambda a: events_trust_policy(a, rule_arn(region.name, a, rule_name)))
         role = aws.iam.Role(f"{name}-role", name=role_name, description=role_description,
                             assume_role_policy=trust, opts=region.opts(self))
         sid, actions = grant

@@ -8,7 +8,8 @@ One key per purpose, so that a service a key policy names can use only the key o
     data   tables and replicas, photo buckets         nobody: DynamoDB acts for the deployer (its grants), the
                                                      app users' and replication roles get IAM grants
     ops    log groups, alarm topics                  CloudWatch Logs of the region, for the stack's log groups
-                                                     only (encryption context); CloudWatch alarms (SNS)
+                                                     only (encryption context); CloudWatch alarms (SNS), for
+                                                     this account only
     site   site buckets (website.py)                 CloudFront, for the stack's distribution only
 
 A retained key (the data key, with the data it protects) keeps its aliases: a multi-Region key's id is random, so
@@ -33,6 +34,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.regions import Region, RegionPair
+from components.service_principals import source_condition
 
 # AWS allows 7 to 30 days between scheduling a key's deletion and the deletion: the longest undo window.
 DELETION_WINDOW_DAYS = 30
@@ -79,15 +81,18 @@ def logs_statement(region_name: str, account_id: str, log_group_patterns: Sequen
     }
 
 
-def alarms_statement() -> dict[str, Any]:
-    """CloudWatch alarms may publish to the alarm topics this key encrypts (what AWS documents: the AWS managed
-    SNS key cannot grant this, so alarms to a topic encrypted with it are dropped)."""
+def alarms_statement(account_id: str) -> dict[str, Any]:
+    """CloudWatch alarms of this account may publish to the alarm topics this key encrypts (what AWS documents: the
+    AWS managed SNS key cannot grant this, so alarms to a topic encrypted with it are dropped). CloudWatch documents
+    the statement without a confused-deputy condition, and not which keys it sets when it calls KMS: the IfExists
+    form (service_principals), which never stops the stack's own alarms."""
     return {
         "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
         "Effect": "Allow",
         "Principal": {"Service": CLOUDWATCH_ALARMS},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
         "Resource": "*",
+        "Condition": source_condition(account_id, documented=False),
     }
 
 
@@ -133,7 +138,7 @@ def ops_key_statements(account_id: pulumi.Input[str], log_group_patterns: Sequen
 
     def statements(region: Region) -> pulumi.Output[list[dict[str, Any]]]:
         return pulumi.Output.from_input(account_id).apply(
-            lambda account: [logs_statement(region.name, account, log_group_patterns), alarms_statement()]
+            lambda account: [logs_statement(region.name, account, log_group_patterns), alarms_statement(account)]
         )
 
     return statements

@@ -40,6 +40,7 @@ from components.private_bucket import (
     notify_eventbridge,
 )
 from components.regions import Region, RegionPair
+from components.service_principals import service_trust_policy, source_condition
 
 MAX_BUCKET_NAME = 63  # S3's limit
 MAX_ROLE_NAME = 64  # IAM's limit
@@ -174,12 +175,12 @@ def photo_bucket_policy(bucket_arn: str, app_user_role_arns: Sequence[str] = ())
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-S3_TRUST_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
-)
+def s3_trust_policy(account_id: str) -> str:
+    """S3 may assume the replication role for this account only. S3's replication guide shows no confused-deputy
+    condition (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html), so
+    the ...IfExists form (service_principals): refused for another account whenever S3 names it, never breaking
+    replication if S3 does not."""
+    return service_trust_policy("s3.amazonaws.com", source_condition(account_id, documented=False))
 
 
 def _validate(args: ObjectStoreArgs) -> None:
@@ -312,7 +313,7 @@ class ObjectStore(pulumi.ComponentResource):
             f"{child}-role",
             name=replication_role_name(args.prefix, source, destination),
             description=f"S3 replicates {PHOTO_PREFIX} photos from {source.name} to {destination.name}",
-            assume_role_policy=S3_TRUST_POLICY,
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(s3_trust_policy),
             opts=source.opts(self),
         )
         policy = aws.iam.RolePolicy(

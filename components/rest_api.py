@@ -41,6 +41,7 @@ from components.routes import (
     load_template,
     placeholders,
 )
+from components.service_principals import service_trust_policy, source_condition
 from components.settings import LOG_RETENTION_DAYS
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
@@ -203,15 +204,10 @@ def integration_role_policy(grants: Mapping[str, Sequence[str]], table_arns: Map
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def apigateway_trust_policy() -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": APIGATEWAY_SERVICE}, "Action": "sts:AssumeRole"}
-            ],
-        }
-    )
+def apigateway_trust_policy(account_id: str) -> str:
+    """API Gateway may assume the role for this account only. API Gateway does not document which confused-deputy
+    keys it sets when it assumes an integration or CloudWatch role: the ...IfExists form (service_principals)."""
+    return service_trust_policy(APIGATEWAY_SERVICE, source_condition(account_id, documented=False))
 
 
 def bounded_name(base: str, suffix: str, limit: int = MAX_ROLE_NAME) -> str:
@@ -372,7 +368,8 @@ class ApiGatewayAccount(pulumi.ComponentResource):
             f"{name}-cloudwatch-role",
             name=bounded_name(prefix, f"apigw-cloudwatch-{region.role}"),
             description=f"API Gateway pushes execution and access logs to CloudWatch ({region.name})",
-            assume_role_policy=apigateway_trust_policy(),
+            assume_role_policy=aws.get_caller_identity_output(opts=region.invoke_opts(self)).account_id.apply(
+                apigateway_trust_policy),
             opts=region.opts(self),
         )
         attachment = aws.iam.RolePolicyAttachment(
@@ -434,7 +431,7 @@ class DynamoRestApi(pulumi.ComponentResource):
             f"{name}-integration-role",
             name=bounded_name(args.api_name, "integration"),
             description=f"{args.api_name} calls DynamoDB with exactly its routes' actions",
-            assume_role_policy=apigateway_trust_policy(),
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(apigateway_trust_policy),
             opts=region.opts(self),
         )
         self.role_policy = aws.iam.RolePolicy(

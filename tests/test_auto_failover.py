@@ -226,7 +226,6 @@ def test_state_machine_role_may_only_switch_the_secondary_state_item_record_it_a
         enabled, STATE_MACHINE).inputs["roleArn"])
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "states.amazonaws.com"}]
-    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     secondary_topic = next(t for t in enabled.of_type(TOPIC) if t.region == SECONDARY)
     table = f"arn:aws:dynamodb:{SECONDARY}:{ACCOUNT}:table/{APP_CONFIG_TABLE}"
     audit = f"arn:aws:dynamodb:{SECONDARY}:{ACCOUNT}:table/{AUDIT_TABLE}"
@@ -242,6 +241,23 @@ def test_state_machine_role_may_only_switch_the_secondary_state_item_record_it_a
         (["kms:GenerateDataKey*", "kms:Decrypt"], key),
     ]
     assert granted[3]["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{SECONDARY}.amazonaws.com"}}
+
+
+def test_only_this_accounts_state_machine_and_rules_may_assume_the_failover_roles(enabled):
+    """Confused deputy: Step Functions and EventBridge document aws:SourceAccount and aws:SourceArn for the roles
+    they assume (the state machine's ARN, the rule's ARN), so both are required as they are."""
+    def trust_of(role_arn: str) -> dict:
+        role = next(r for r in children(enabled) if r.type == ROLE and r.outputs["arn"] == role_arn)
+        [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        return statement
+
+    machine = child(enabled, STATE_MACHINE)
+    assert trust_of(machine.inputs["roleArn"])["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": machine.outputs["arn"]}}
+    targets = {t.inputs["rule"]: t for t in children(enabled) if t.type == TARGET}
+    for rule in (child(enabled, RULE, "forward"), child(enabled, RULE, "start")):
+        assert trust_of(targets[rule.outputs["name"]].inputs["roleArn"])["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": rule.outputs["arn"]}}
 
 
 def test_the_alarm_entering_alarm_reaches_the_machine_through_the_secondary_default_bus(enabled):

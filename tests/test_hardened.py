@@ -348,9 +348,11 @@ def test_key_policies_name_exactly_the_principals_that_need_them(hardened):
             f"arn:aws:logs:{region}:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_*",
             f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-waf-logs-{PREFIX}*",
         ]}}
+        # Confused deputy: another account's alarms may not use the key (IfExists: CloudWatch documents no key).
         assert alarms == {"Sid": "CloudWatchAlarmsPublishToEncryptedTopics", "Effect": "Allow",
                           "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
+                          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                          "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}}
         assert key_policy_of(hardened, "site", region)["Statement"] == [ROOT, {
             "Sid": "CloudFrontReadsTheSite", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
             "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"AWS:SourceArn": distribution}},

@@ -280,7 +280,7 @@ def test_replication_waits_for_versioning_on_both_buckets(prod):
         assert versionings <= set(replication_from(prod, source).options["depends_on"])
 
 
-def test_replication_roles_are_assumed_only_by_s3_and_created_in_the_source_region(prod):
+def test_replication_roles_are_assumed_only_by_s3_for_this_account_and_created_in_the_source_region(prod):
     roles = set()
     for source in (PRIMARY, SECONDARY):
         role = role_of(prod, replication_from(prod, source))
@@ -288,8 +288,11 @@ def test_replication_roles_are_assumed_only_by_s3_and_created_in_the_source_regi
         assert role.region == source
         assert role.inputs["name"].startswith(PREFIX) and len(role.inputs["name"]) <= 64
         trust = json.loads(role.inputs["assumeRolePolicy"])
+        # Confused deputy: S3 may not replicate another account's bucket with this role. S3 does not document the
+        # key for replication: IfExists, so a request without it still replicates (components/service_principals.py).
         assert trust["Statement"] == [
-            {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}}
         ]
     assert len(roles) == 2  # one per direction
 

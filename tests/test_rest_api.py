@@ -35,7 +35,7 @@ from components.routes import (
     load_template,
     template_values,
 )
-from harness.fake_cloud import FakeCloud
+from harness.fake_cloud import ACCOUNT, FakeCloud
 from harness.program import ProgramRun, Registration, run_program, stack_config
 from tests.conftest import PRIMARY, ROOT, SECONDARY
 from tests.programs.rest_api.fixture_routes import fixture_routes, fixture_tables
@@ -62,6 +62,8 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ACCOUNT_SETTING = "aws:apigateway/account:Account"
+# Confused deputy: API Gateway may assume the roles for this account only (IfExists: it does not document the key).
+THIS_ACCOUNT_ONLY = {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 FIXTURE_ROUTES = {
@@ -359,8 +361,8 @@ def test_integration_role_grants_exactly_the_routes_actions_on_its_regions_table
     for view in apis(any_run):
         role = view.one(ROLE)
         trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-        assert trust == [{"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
-                          "Action": "sts:AssumeRole"}]
+        assert [(t["Effect"], t["Principal"], t["Action"]) for t in trust] == [
+            ("Allow", {"Service": "apigateway.amazonaws.com"}, "sts:AssumeRole")]
         assert len(role.inputs["name"]) <= 64
         policy = view.one(ROLE_POLICY)
         assert policy.inputs["role"] == role.outputs["id"]
@@ -517,6 +519,18 @@ def test_stage_waits_for_the_regions_api_gateway_cloudwatch_role(fixture):
         assert fixture.by_urn(setting.parent).name == f"fixture-account-{view.role}"
         for type_ in (STAGE_TYPE, METHOD_SETTINGS):
             assert setting.urn in view.one(type_).options["depends_on"]
+
+
+def test_api_gateway_may_assume_the_stacks_roles_for_this_account_only(any_run):
+    """Confused deputy: API Gateway does not document the keys it sets when it assumes a role, so the condition is
+    the IfExists form (components/service_principals.py): another account's API is refused whenever API Gateway
+    names it, and the stack's own integrations and logs never break."""
+    roles = [r for r in any_run.of_type(ROLE) if "apigateway.amazonaws.com" in r.inputs["assumeRolePolicy"]]
+    assert roles
+    for role in roles:
+        [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        assert trust["Condition"] == THIS_ACCOUNT_ONLY, role.name
 
 
 def test_api_gateway_account_sets_a_cloudwatch_role_per_region(prod):
