@@ -22,6 +22,7 @@ from components.waf import RESPONSES
 from harness.fake_cloud import ACCOUNT
 from harness.program import PROVIDER_TYPE, ProgramRun, Registration, stack_config
 from tests.conftest import PRIMARY, SECONDARY, run_with
+from tests.conftest import ROOT as REPOSITORY
 
 DOMAIN = "photos.example.com"
 CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -251,6 +252,21 @@ def test_each_api_region_has_a_regional_web_acl_protecting_both_its_stages(harde
         assert associated == stages[region] and len(associated) == 2  # routing and photos
         assert all(a.region == region for a in hardened.of_type(WEB_ACL_ASSOCIATION)
                    if a.inputs["webAclArn"] == acl.outputs["arn"])
+
+
+# AWS WAF list prices (https://aws.amazon.com/waf/pricing/): per web ACL and per rule (a rule group is one rule),
+# per month.
+WAF_ACL_DOLLARS, WAF_RULE_DOLLARS = 5, 1
+
+
+def test_the_readme_waf_cost_counts_the_stacks_web_acls_and_their_rules(hardened):
+    acls = hardened.of_type(WEB_ACL)
+    [rules] = {len(acl.inputs["rules"]) for acl in acls}
+    scopes = [acl.inputs["scope"] for acl in acls]
+    monthly = len(acls) * (WAF_ACL_DOLLARS + rules * WAF_RULE_DOLLARS)
+    [line] = [row for row in (REPOSITORY / "README.md").read_text().splitlines() if row.startswith("| `wafEnabled`")]
+    assert (f"${monthly} = {len(acls)} web ACLs ({scopes.count('REGIONAL')} regional, {scopes.count('CLOUDFRONT')} "
+            f"CloudFront) × (${WAF_ACL_DOLLARS} + {rules} rules × ${WAF_RULE_DOLLARS};") in line
 
 
 def test_cloudfront_is_protected_by_a_cloudfront_scope_web_acl_made_in_us_east_1(hardened):
