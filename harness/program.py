@@ -198,6 +198,9 @@ def run_program(
         sys.path.insert(0, root)
 
     stack_resource = pulumi.runtime.get_root_resource()
+    # The mock runtime keeps one root stack per process: forget the exports of an earlier run.
+    if stack_resource is not None and getattr(stack_resource, "outputs", None):
+        stack_resource.outputs.clear()
     exports: dict[str, Any] = {}
 
     @pulumi.runtime.test

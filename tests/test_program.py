@@ -161,3 +161,11 @@ def test_two_stacks_in_one_account_share_no_physical_name(prod):
     assert prod_names and dev_names
     assert prod_names.isdisjoint(dev_names)
     assert all("multi-region-app-prod" in name.split("|")[2] for name in prod_names)
+
+
+def test_a_run_reports_only_its_own_exports_not_an_earlier_runs():
+    # The mock runtime keeps one root stack per process; the harness must not carry exports over.
+    with_failover = run_program(FakeCloud(), {**stack_config("prod"), "multi-region-app:autoFailover": "true"})
+    assert Out.AUTO_FAILOVER in with_failover.outputs
+    without = run_program(FakeCloud(), stack_config("prod"))
+    assert Out.AUTO_FAILOVER not in without.outputs
