@@ -119,6 +119,8 @@ def signature_error(protocol: Protocol, service: str, failure: SigV4Error, *, pr
 def _s3_signature_error(failure: SigV4Error, presigned: bool) -> Response:
     kind, detail = failure.kind, failure.detail
     protocol = Protocol.REST_XML
+    if kind == "unsigned-headers":
+        return error(protocol, 403, "AccessDenied", failure.message, service="s3", extra=detail)
     if kind == "signature":
         return error(protocol, 403, "SignatureDoesNotMatch", _S3_MISMATCH, service="s3")
     if kind == "token":

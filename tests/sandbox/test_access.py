@@ -206,6 +206,26 @@ def test_s3_signature_failures_answer_s3s_own_errors(
     assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
+def test_s3_refuses_x_amz_headers_added_after_signing_and_writes_nothing(
+    local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
+) -> None:
+    grant({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    request = AWSRequest("PUT", f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/k", data=b"x")
+    S3SigV4Auth(OPERATOR, "s3", PRIMARY).add_auth(request)
+    headers = {**dict(request.headers.items()), "x-amz-acl": "public-read", "x-amz-meta-note": "added"}
+    status, _, body = http(request.url, "PUT", b"x", headers)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert b"<Message>There were headers present in the request which were not signed</Message>" in body
+    assert b"<HeadersNotSigned>x-amz-acl, x-amz-meta-note</HeadersNotSigned>" in body
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    url = client(local_cloud, "s3", config=S3V4).generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    status, _, body = http(url, "PUT", b"x", {"x-amz-website-redirect-location": "/evil"})
+    assert status == 403 and b"<HeadersNotSigned>x-amz-website-redirect-location</HeadersNotSigned>" in body
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert http(url, "PUT", b"x")[0] == 200  # the same URL without the added header
+
+
 def test_json_signature_failures_answer_the_services_own_errors(local_cloud: LocalCloud,
                                                                  grant: Callable[..., None]) -> None:
     grant({"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"})
