@@ -15,8 +15,9 @@
 
 Pieces, one job each: `server` (ports, the Host check), `frontdoor` (the order of the stages),
 `access` (SigV4 and IAM on every call), `cors` (which origins), `outage` (switch and control API),
-`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share); moto patches live
-in the root module `patches`. moto's state is process-wide, so one LocalCloud runs at a time.
+`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share), `user_pools` (the
+sign-up refusals moto lacks); moto patches live in the root module `patches`. moto's state is
+process-wide, so one LocalCloud runs at a time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, Wsg
 from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
 from sandbox.server import HttpServer, PortInUseError, bind, check_loopback
+from sandbox.user_pools import UserPoolRules
 
 __all__ = ["ACCOUNT", "LocalCloud", "PortInUseError"]
 
@@ -96,6 +98,7 @@ class LocalCloud:
             self.access,
             self.cors,
         )
+        self._router.wrap(UserPoolRules(account).middleware)  # what user pools refuse and moto allows
         self._region_pin = RegionPin()
         self._patches = patches.Patches()
         self._servers: dict[str | None, HttpServer] = {}
