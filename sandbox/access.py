@@ -128,7 +128,7 @@ class AccessControl:
         }
         caller = iam_policy.Caller(account=self.account, arns=frozenset({role_arn}))
         verdict = iam_policy.authorize(self.principals.policies(role_arn),
-                                       _bucket_policies(_bucket(self.account, bucket)), action, resource, context,
+                                       bucket_policies(bucket_of(self.account, bucket)), action, resource, context,
                                        caller)
         return verdict.allowed
 
@@ -184,10 +184,10 @@ class AccessControl:
             return Outcome(call, who=ANONYMOUS, refusal=denied)
         context = self._base_context(request, call, request.port_region or "")
         for permission in wanted:
-            bucket = _bucket(self.account, permission.bucket)
+            bucket = bucket_of(self.account, permission.bucket)
             if bucket is None or _restricts_public(bucket):
                 return Outcome(call, who=ANONYMOUS, refusal=denied)
-            verdict = iam_policy.authorize([], _bucket_policies(bucket), permission.action, permission.resource,
+            verdict = iam_policy.authorize([], bucket_policies(bucket), permission.action, permission.resource,
                                            {**context, **permission.context}, iam_policy.ANONYMOUS)
             if not verdict.allowed:
                 return Outcome(call, who=ANONYMOUS, refusal=denied)
@@ -231,7 +231,7 @@ class AccessControl:
         identity = self.principals.policies(principal.role_arn)
         caller = self.principals.caller(principal)
         for permission in wanted:
-            resource_policies = _bucket_policies(_bucket(self.account, permission.bucket)) if permission.bucket else []
+            resource_policies = bucket_policies(bucket_of(self.account, permission.bucket)) if permission.bucket else []
             decided = iam_policy.authorize(identity, resource_policies, permission.action, permission.resource,
                                            {**context, **permission.context}, caller)
             if not decided.allowed:
@@ -247,7 +247,7 @@ class AccessControl:
         """The region a signature must be scoped to: the bucket's for S3 (S3 is global, buckets are not),
         else the region port's, else (generic port) the region the request was signed for."""
         if call.service == "s3" and call.bucket:
-            bucket = _bucket(self.account, call.bucket)
+            bucket = bucket_of(self.account, call.bucket)
             if bucket is not None:
                 return str(bucket.region_name)
         return request.port_region or credential.region
@@ -294,13 +294,15 @@ def _sigv2_key(authorization: str, query: Mapping[str, str]) -> str:
     return ""
 
 
-def _bucket(account: str, name: str | None) -> Any:
+def bucket_of(account: str, name: str | None) -> Any:
+    """moto's bucket `name` (None when there is none)."""
     if not name:
         return None
     return get_backend("s3")[account]["aws"].buckets.get(name)
 
 
-def _bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
+def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
+    """The policy stored on a moto bucket (none when it has none or it is not JSON)."""
     policy = getattr(bucket, "policy", None) if bucket is not None else None
     if not policy:
         return []

@@ -15,8 +15,8 @@
 
 Pieces, one job each: `server` (ports, the Host check), `frontdoor` (the order of the stages),
 `access` (SigV4 and IAM on every call), `cors` (which origins), `outage` (switch and control API),
-`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share), `user_pools` (the
-sign-up refusals moto lacks); moto patches live in the root module `patches`. moto's state is
+`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share), `user_pools` and
+`s3_rules` (what Cognito and S3 refuse and moto allows); moto patches live in the root module `patches`. moto's state is
 process-wide, so one LocalCloud runs at a time.
 """
 
@@ -38,6 +38,7 @@ from sandbox.ddb_replication import DynamoReplicator
 from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, WsgiApp, buffer_body, incoming_request
 from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
+from sandbox.s3_rules import S3Rules
 from sandbox.server import HttpServer, PortInUseError, bind, check_loopback
 from sandbox.user_pools import UserPoolRules
 
@@ -99,6 +100,7 @@ class LocalCloud:
             self.cors,
         )
         self._router.wrap(UserPoolRules(account).middleware)  # what user pools refuse and moto allows
+        self._router.wrap(S3Rules(account).middleware)  # conditional writes never overwrite
         self._region_pin = RegionPin()
         self._patches = patches.Patches()
         self._servers: dict[str | None, HttpServer] = {}

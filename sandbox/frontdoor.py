@@ -30,11 +30,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.backends import get_backend
-
 import patches
 from sandbox import aws_errors
-from sandbox.access import ADMIN, AccessControl, Incoming, Outcome
+from sandbox.access import ADMIN, AccessControl, Incoming, Outcome, bucket_of
 from sandbox.cors import BucketRule, CorsPolicy
 from sandbox.outage import CONTROL_PREFIX, Outages, outage_response, request_regions
 from sandbox.replication import request_scope
@@ -240,8 +238,7 @@ def _bucket_rules(account: str, path: str) -> list[BucketRule] | None:
     name = path.lstrip("/").split("/", 1)[0]
     if not name:
         return None
-    bucket = get_backend("s3")[account]["aws"].buckets.get(name)
-    return [BucketRule.from_moto(rule) for rule in getattr(bucket, "cors", None) or []]
+    return [BucketRule.from_moto(rule) for rule in getattr(bucket_of(account, name), "cors", None) or []]
 
 
 def _route_to_region(environ: dict[str, Any], region: str | None, outcome: Outcome) -> None:

@@ -179,6 +179,37 @@ def test_another_user_cannot_overwrite_a_photo_with_or_without_if_none_match(
     assert user.get_object(role, owners_photo).body == OWNERS_BYTES
 
 
+def copy_refusal(s3: Any, bucket: str, key: str, source: dict[str, str], **conditions: str) -> tuple[int, str]:
+    return refusal(lambda: s3.copy_object(Bucket=bucket, Key=key, CopySource=source, **conditions))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_app_user_can_overwrite_a_photo_with_copy_object_not_even_its_owner(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    """CopyObject is a write too. The bucket policy's Deny answers 403 to a copy without `If-None-Match: *` (so also
+    to `If-Match` alone) and IAM to another user's prefix; S3 answers a copy with those headers into a bucket whose
+    policy enforces conditional writes with 501 (without such a policy it would evaluate them: 412 for an existing
+    key, see tests/sandbox/test_s3_rules.py). Never an overwrite, not even of a new key."""
+    key = photo_key(user.owner, owners_photo)
+    bucket = bucket_of(sandbox, role)
+    etag = sandbox.client("s3", sandbox.ui_config[role][RegionOut.REGION]).head_object(Bucket=bucket, Key=key)["ETag"]
+    denied, not_implemented = (403, "AccessDenied"), (501, "NotImplemented")
+    for who in (user, other_user):
+        source_id = new_photo_id("copysrc-")
+        assert who.put_object(role, source_id, b"defaced", "image/png").status == 200
+        s3 = aws(sandbox, "s3", role, who.credentials, S3V4)
+        source = {"Bucket": bucket, "Key": photo_key(who.owner, source_id)}
+        owner = who is user
+        assert copy_refusal(s3, bucket, key, source, IfNoneMatch="*") == (not_implemented if owner else denied)
+        assert copy_refusal(s3, bucket, key, source, IfMatch=etag) == denied
+        assert copy_refusal(s3, bucket, key, source) == denied
+        fresh = photo_key(who.owner, new_photo_id("copied-"))
+        assert copy_refusal(s3, bucket, fresh, source, IfNoneMatch="*") == not_implemented
+        assert_absent(sandbox, role, fresh)
+    assert_untouched(sandbox, role, key)
+    assert user.get_object(role, owners_photo).body == OWNERS_BYTES
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_no_app_user_can_delete_a_photo_not_even_its_owner(
         sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
