@@ -35,7 +35,17 @@ import patches
 from sandbox.access import AccessControl, Principals
 from sandbox.cors import CorsPolicy
 from sandbox.ddb_replication import DynamoReplicator
-from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, WsgiApp, buffer_body, incoming_request
+from sandbox.frontdoor import (
+    FrontDoor,
+    Mount,
+    RegionOf,
+    RegionPin,
+    Router,
+    WsgiApp,
+    buffer_body,
+    denied_by_access_check,
+    incoming_request,
+)
 from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
 from sandbox.s3_rules import S3Rules
@@ -127,7 +137,7 @@ class LocalCloud:
             self.s3.start()
             self.dynamodb.start()
             self._region_pin.start()
-            patches.ignore_s3_bucket_policies(self._patches)  # the front door decides (sandbox.access)
+            patches.defer_s3_bucket_policies(self._patches, denied_by_access_check)  # decided by sandbox.access
             for server in self._servers.values():
                 server.start()
             _running = self

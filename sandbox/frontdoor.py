@@ -45,6 +45,7 @@ RegionOf = Callable[[dict[str, Any]], "str | None"]
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 _pinned = threading.local()  # .region: the region port serving the current request
+_decided = threading.local()  # .denied: object ARNs the current request may not delete (DeleteObjects)
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,11 @@ class FrontDoor:
         response = outcome.refusal or outcome.answer or self._foreign_admin(environ, outcome)
         if response is None:
             _route_to_region(environ, self.region, outcome)
-            _pinned.region = self.region
+            _pinned.region, _decided.denied = self.region, outcome.denied_deletes
             try:
                 response = self._call(self.router.aws_app, environ)
             finally:
-                _pinned.region = None
+                _pinned.region, _decided.denied = None, frozenset()
         return cors.decorate(response, environ, rules)
 
     def _foreign_admin(self, environ: dict[str, Any], outcome: Outcome) -> Response | None:
@@ -165,6 +166,12 @@ class FrontDoor:
                     if close is not None:
                         close()
         return captured["status"], captured["headers"], b"".join(chunks)
+
+
+def denied_by_access_check(action: str, resource: str) -> bool:
+    """Whether the access check denied the current request `action` on `resource` while letting the request
+    through: a DeleteObjects key the caller may not delete (moto reports it in the 200 result, as S3 does)."""
+    return action == "s3:DeleteObject" and resource in getattr(_decided, "denied", frozenset())
 
 
 class RegionPin:
