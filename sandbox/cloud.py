@@ -45,6 +45,7 @@ from sandbox.frontdoor import (
     buffer_body,
     denied_by_access_check,
     incoming_request,
+    refusing,
 )
 from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
@@ -109,8 +110,8 @@ class LocalCloud:
             self.access,
             self.cors,
         )
-        self._router.wrap(UserPoolRules(account).middleware)  # what user pools refuse and moto allows
-        self._router.wrap(S3Rules(account).middleware)  # conditional writes never overwrite
+        self._router.wrap(refusing(UserPoolRules(account).refusal))  # what user pools refuse and moto allows
+        self._router.wrap(refusing(S3Rules(account).refusal))  # conditional writes never overwrite
         self._region_pin = RegionPin()
         self._patches = patches.Patches()
         self._servers: dict[str | None, HttpServer] = {}

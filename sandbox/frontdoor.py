@@ -168,6 +168,20 @@ class FrontDoor:
         return captured["status"], captured["headers"], b"".join(chunks)
 
 
+def refusing(refusal_of: Callable[[dict[str, Any]], Response | None]) -> Callable[[WsgiApp], WsgiApp]:
+    """A middleware for moto that answers `refusal_of(environ)` when it is an answer and lets moto serve the rest
+    (the rules of sandbox/user_pools.py and sandbox/s3_rules.py)."""
+
+    def wrap(app: WsgiApp) -> WsgiApp:
+        def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            refusal = refusal_of(environ)
+            return app(environ, start_response) if refusal is None else _send(start_response, refusal)
+
+        return guarded
+
+    return wrap
+
+
 def denied_by_access_check(action: str, resource: str) -> bool:
     """Whether the access check denied the current request `action` on `resource` while letting the request
     through: a DeleteObjects key the caller may not delete (moto reports it in the 200 result, as S3 does)."""

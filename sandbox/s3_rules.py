@@ -1,7 +1,7 @@
 """What S3 does with conditional writes where moto does something else: it never lets a conditional write overwrite.
 
-`S3Rules(account).middleware(app)` wraps moto (every port, under the backend lock, after the access check, so the
-check and the write are one step):
+`refusing(S3Rules(account).refusal)` (sandbox/frontdoor.py) wraps moto on every port, under the backend lock and
+after the access check, so that the check and the write are one step:
 
 - `If-None-Match` accepts only `*` (PutObject, CopyObject): another value is 501 NotImplemented (moto ignores it
   and writes);
@@ -20,7 +20,6 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.backends import get_backend
@@ -28,8 +27,6 @@ from moto.backends import get_backend
 from sandbox import aws_errors, iam_actions, iam_policy
 from sandbox.access import bucket_of, bucket_policies
 from sandbox.aws_errors import Protocol, Response
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CONDITION_KEYS = ("s3:if-none-match", "s3:if-match")
 NOT_IMPLEMENTED = "A header you provided implies functionality that is not implemented"
@@ -42,21 +39,10 @@ class S3Rules:
     def __init__(self, account: str) -> None:
         self.account = account
 
-    def middleware(self, app: WsgiApp) -> WsgiApp:
-        def rules_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            refusal = self.refusal(environ) if environ.get("REQUEST_METHOD") == "PUT" else None
-            if refusal is None:
-                return app(environ, start_response)
-            status, headers, body = refusal
-            start_response(status, headers)
-            return [body]
-
-        return rules_app
-
     def refusal(self, environ: dict[str, Any]) -> Response | None:
         """S3's refusal of this write, or None to let moto serve it."""
         if_none_match, if_match = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MATCH")
-        if if_none_match is None and if_match is None:
+        if environ.get("REQUEST_METHOD") != "PUT" or (if_none_match is None and if_match is None):
             return None
         headers = {"x-amz-copy-source": environ.get("HTTP_X_AMZ_COPY_SOURCE", "")}
         call = iam_actions.classify("PUT", environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), headers,

@@ -1,6 +1,6 @@
 """What Cognito user pools refuse and moto lets through, and whether a token a pool issued still stands.
 
-`UserPoolRules(account).middleware(app)` wraps moto (every port, under the backend lock):
+`refusing(UserPoolRules(account).refusal)` (sandbox/frontdoor.py) wraps moto (every port, under the backend lock):
 
 - `SignUp` on a pool whose `AdminCreateUserConfig.AllowAdminCreateUserOnly` is true is refused with
   400 NotAuthorizedException "SignUp is not permitted for this user pool"; nothing is created
@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from moto.backends import get_backend
 
 from sandbox import aws_errors
 from sandbox.aws_errors import Protocol, Response
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 SIGN_UP_REFUSED = "SignUp is not permitted for this user pool"
@@ -43,22 +41,14 @@ class UserPoolRules:
     def __init__(self, account: str) -> None:
         self.account = account
 
-    def middleware(self, app: WsgiApp) -> WsgiApp:
-        checks: dict[str, Callable[[Mapping[str, Any], str | None], Response | None]] = {
-            "SignUp": self._sign_up, "ConfirmSignUp": self._confirm_sign_up}
-
-        def rules_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            target = environ.get("HTTP_X_AMZ_TARGET", "")
-            check = checks.get(target.removeprefix(_TARGET_PREFIX)) if target.startswith(_TARGET_PREFIX) else None
-            if check is not None and environ.get("REQUEST_METHOD") == "POST":
-                refusal = check(_json_body(environ), environ.get("sandbox.region"))
-                if refusal is not None:
-                    status, headers, body = refusal
-                    start_response(status, headers)
-                    return [body]
-            return app(environ, start_response)
-
-        return rules_app
+    def refusal(self, environ: dict[str, Any]) -> Response | None:
+        """Cognito's refusal of this user pool call, or None to let moto serve it."""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        checks = {"SignUp": self._sign_up, "ConfirmSignUp": self._confirm_sign_up}
+        check = checks.get(target.removeprefix(_TARGET_PREFIX)) if target.startswith(_TARGET_PREFIX) else None
+        if check is None or environ.get("REQUEST_METHOD") != "POST":
+            return None
+        return check(_json_body(environ), environ.get("sandbox.region"))
 
     def _sign_up(self, params: Mapping[str, Any], region: str | None) -> Response | None:
         pool = self._pool_of_client(params.get("ClientId"), region)
