@@ -28,6 +28,7 @@ from moto.backends import get_backend
 
 from sandbox import aws_errors
 from sandbox.aws_errors import Protocol, Response
+from sandbox.frontdoor import buffer_body
 
 _TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 SIGN_UP_REFUSED = "SignUp is not permitted for this user pool"
@@ -107,18 +108,10 @@ def _error(code: str, message: str) -> Response:
 
 def _json_body(environ: dict[str, Any]) -> Mapping[str, Any]:
     """The request's JSON object ({} when it is not one); the body stays readable for moto."""
+    buffer_body(environ)
     stream = environ.get("wsgi.input")
-    if isinstance(stream, io.BytesIO):
-        raw = stream.getvalue()
-    else:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        raw = stream.read(length) if stream is not None and length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(raw)
     try:
-        parsed = json.loads(raw or b"{}")
+        parsed = json.loads((stream.getvalue() if isinstance(stream, io.BytesIO) else b"") or b"{}")
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
