@@ -150,15 +150,22 @@ def extra_s3_object_headers(patches: Patches, headers_of: Callable[[FakeKey], di
     patches.replace(*resolve(MOTO_TARGETS["s3 object response headers"]), make)
 
 
-def ignore_s3_bucket_policies(patches: Patches) -> None:
+def defer_s3_bucket_policies(patches: Patches, denied: Callable[[str, str], bool]) -> None:
     """moto applies bucket policies with their conditions ignored, so the program's
     `Deny s3:* if aws:SecureTransport is false` would refuse every object request. The sandbox's
     front door evaluates bucket policies itself, conditions included (sandbox/access.py); moto's
-    own check must stay neutral so that the two never disagree."""
+    own check answers only what the front door decided: DENIED where `denied(action, resource)` (the
+    keys of a DeleteObjects the caller may not delete, which moto then reports one by one as S3 does),
+    NEUTRAL everywhere else, so that the two never disagree."""
     from moto.iam.access_control import PermissionResult
 
-    patches.replace(*resolve(MOTO_TARGETS["s3 bucket policy check"]),
-                    lambda _original: lambda _bucket, _action, _resource: PermissionResult.NEUTRAL)
+    def make(_original: Callable[..., Any]) -> Callable[..., Any]:
+        def get_permission(_bucket: Any, action: str, resource: str) -> Any:
+            return PermissionResult.DENIED if denied(action, resource) else PermissionResult.NEUTRAL
+
+        return get_permission
+
+    patches.replace(*resolve(MOTO_TARGETS["s3 bucket policy check"]), make)
 
 
 def after_dynamodb_stream_record(

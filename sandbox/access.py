@@ -63,6 +63,7 @@ class Outcome:
     who: str = ADMIN  # ADMIN | ANONYMOUS | the issued principal's user ARN
     refusal: Response | None = None  # a refusal in the service's own error format
     answer: Response | None = None  # answered by the front door (STS GetCallerIdentity of an issued key)
+    denied_deletes: frozenset[str] = frozenset()  # DeleteObjects: object ARNs refused key by key, in a 200
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class AccessControl:
         }
         caller = iam_policy.Caller(account=self.account, arns=frozenset({role_arn}))
         verdict = iam_policy.authorize(self.principals.policies(role_arn),
-                                       _bucket_policies(_bucket(self.account, bucket)), action, resource, context,
+                                       bucket_policies(bucket_of(self.account, bucket)), action, resource, context,
                                        caller)
         return verdict.allowed
 
@@ -184,14 +185,14 @@ class AccessControl:
             return Outcome(call, who=ANONYMOUS, refusal=denied)
         context = self._base_context(request, call, request.port_region or "")
         for permission in wanted:
-            bucket = _bucket(self.account, permission.bucket)
+            bucket = bucket_of(self.account, permission.bucket)
             if bucket is None or _restricts_public(bucket):
                 return Outcome(call, who=ANONYMOUS, refusal=denied)
-            verdict = iam_policy.authorize([], _bucket_policies(bucket), permission.action, permission.resource,
+            verdict = iam_policy.authorize([], bucket_policies(bucket), permission.action, permission.resource,
                                            {**context, **permission.context}, iam_policy.ANONYMOUS)
             if not verdict.allowed:
                 return Outcome(call, who=ANONYMOUS, refusal=denied)
-        return Outcome(call, who=ANONYMOUS)
+        return Outcome(call, who=ANONYMOUS, refusal=self._absence_hidden(call, [], context, iam_policy.ANONYMOUS))
 
     def _issued(self, call: AwsCall, request: Incoming, signed: sigv4.SignedRequest, credential: sigv4.Credential,
                 principal: Any) -> Outcome:
@@ -230,24 +231,48 @@ class AccessControl:
             context["s3:authType"] = "REST-QUERY-STRING"
         identity = self.principals.policies(principal.role_arn)
         caller = self.principals.caller(principal)
+        denied_deletes = set()
         for permission in wanted:
-            resource_policies = _bucket_policies(_bucket(self.account, permission.bucket)) if permission.bucket else []
+            resource_policies = bucket_policies(bucket_of(self.account, permission.bucket)) if permission.bucket else []
             decided = iam_policy.authorize(identity, resource_policies, permission.action, permission.resource,
                                            {**context, **permission.context}, caller)
-            if not decided.allowed:
-                shown = f'"{permission.resource}"' if call.service == "s3" else permission.resource
-                message = (f"User: {principal.user_arn} is not authorized to perform: {permission.action} on "
-                           f"resource: {shown} {decided.reason(permission.action)}")
-                outcome.refusal = aws_errors.access_denied(call.protocol, call.service, message)
-                return outcome
+            if decided.allowed:
+                continue
+            if call.operation == "DeleteObjects":  # S3 deletes the others and reports each refused key
+                denied_deletes.add(permission.resource)
+                continue
+            shown = f'"{permission.resource}"' if call.service == "s3" else permission.resource
+            message = (f"User: {principal.user_arn} is not authorized to perform: {permission.action} on "
+                       f"resource: {shown} {decided.reason(permission.action)}")
+            outcome.refusal = aws_errors.access_denied(call.protocol, call.service, message)
+            return outcome
+        outcome.denied_deletes = frozenset(denied_deletes)
+        outcome.refusal = self._absence_hidden(call, identity, context, caller)
         return outcome
 
     # -- helpers ---------------------------------------------------------------------------------------------
+    def _absence_hidden(self, call: AwsCall, identity: Sequence[iam_policy.PolicyDocument],
+                        context: Mapping[str, iam_policy.ContextValue], caller: iam_policy.Caller) -> Response | None:
+        """GetObject/HeadObject of a key with no object: S3 answers 404 only to a caller that may list the bucket
+        (s3:ListBucket, decided with this request's own context, which has no s3:prefix), else 403 AccessDenied."""
+        if call.operation not in ("GetObject", "HeadObject"):
+            return None
+        bucket = bucket_of(self.account, call.bucket)
+        if bucket is None:
+            return None  # moto answers NoSuchBucket
+        version = dict(call.query).get("versionId") or None
+        backend = get_backend("s3")[self.account]["aws"]
+        if backend.get_object(call.bucket, call.key, version_id=version) is not None:
+            return None
+        may_list = iam_policy.authorize(identity, bucket_policies(bucket), "s3:ListBucket",
+                                        f"arn:aws:s3:::{call.bucket}", context, caller)
+        return None if may_list.allowed else aws_errors.access_denied(call.protocol, "s3", "Access Denied")
+
     def _expected_region(self, call: AwsCall, request: Incoming, credential: sigv4.Credential) -> str:
         """The region a signature must be scoped to: the bucket's for S3 (S3 is global, buckets are not),
         else the region port's, else (generic port) the region the request was signed for."""
         if call.service == "s3" and call.bucket:
-            bucket = _bucket(self.account, call.bucket)
+            bucket = bucket_of(self.account, call.bucket)
             if bucket is not None:
                 return str(bucket.region_name)
         return request.port_region or credential.region
@@ -294,13 +319,15 @@ def _sigv2_key(authorization: str, query: Mapping[str, str]) -> str:
     return ""
 
 
-def _bucket(account: str, name: str | None) -> Any:
+def bucket_of(account: str, name: str | None) -> Any:
+    """moto's bucket `name` (None when there is none)."""
     if not name:
         return None
     return get_backend("s3")[account]["aws"].buckets.get(name)
 
 
-def _bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
+def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
+    """The policy stored on a moto bucket (none when it has none or it is not JSON)."""
     policy = getattr(bucket, "policy", None) if bucket is not None else None
     if not policy:
         return []

@@ -22,7 +22,7 @@ from sandbox.sigv4 import SigV4Error
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            500: "Internal Server Error", 501: "Not Implemented"}
+            412: "Precondition Failed", 500: "Internal Server Error", 501: "Not Implemented"}
 _S3_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method.")
 _QUERY_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
@@ -119,6 +119,8 @@ def signature_error(protocol: Protocol, service: str, failure: SigV4Error, *, pr
 def _s3_signature_error(failure: SigV4Error, presigned: bool) -> Response:
     kind, detail = failure.kind, failure.detail
     protocol = Protocol.REST_XML
+    if kind == "unsigned-headers":
+        return error(protocol, 403, "AccessDenied", failure.message, service="s3", extra=detail)
     if kind == "signature":
         return error(protocol, 403, "SignatureDoesNotMatch", _S3_MISMATCH, service="s3")
     if kind == "token":

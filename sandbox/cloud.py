@@ -15,8 +15,9 @@
 
 Pieces, one job each: `server` (ports, the Host check), `frontdoor` (the order of the stages),
 `access` (SigV4 and IAM on every call), `cors` (which origins), `outage` (switch and control API),
-`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share); moto patches live
-in the root module `patches`. moto's state is process-wide, so one LocalCloud runs at a time.
+`s3_replication`, `ddb_replication`, `replication` (the lagged queue they share), `user_pools` and
+`s3_rules` (what Cognito and S3 refuse and moto allows); moto patches live in the root module `patches`. moto's state is
+process-wide, so one LocalCloud runs at a time.
 """
 
 from __future__ import annotations
@@ -34,10 +35,23 @@ import patches
 from sandbox.access import AccessControl, Principals
 from sandbox.cors import CorsPolicy
 from sandbox.ddb_replication import DynamoReplicator
-from sandbox.frontdoor import FrontDoor, Mount, RegionOf, RegionPin, Router, WsgiApp, buffer_body, incoming_request
+from sandbox.frontdoor import (
+    FrontDoor,
+    Mount,
+    RegionOf,
+    RegionPin,
+    Router,
+    WsgiApp,
+    buffer_body,
+    denied_by_access_check,
+    incoming_request,
+    refusing,
+)
 from sandbox.outage import CONTROL_SERVICE, TOKEN_HEADER, Outages, control_app
 from sandbox.s3_replication import S3Replicator
+from sandbox.s3_rules import S3Rules
 from sandbox.server import HttpServer, PortInUseError, bind, check_loopback
+from sandbox.user_pools import UserPoolRules
 
 __all__ = ["ACCOUNT", "LocalCloud", "PortInUseError"]
 
@@ -96,6 +110,8 @@ class LocalCloud:
             self.access,
             self.cors,
         )
+        self._router.wrap(refusing(UserPoolRules(account).refusal))  # what user pools refuse and moto allows
+        self._router.wrap(refusing(S3Rules(account).refusal))  # conditional writes never overwrite
         self._region_pin = RegionPin()
         self._patches = patches.Patches()
         self._servers: dict[str | None, HttpServer] = {}
@@ -122,7 +138,7 @@ class LocalCloud:
             self.s3.start()
             self.dynamodb.start()
             self._region_pin.start()
-            patches.ignore_s3_bucket_policies(self._patches)  # the front door decides (sandbox.access)
+            patches.defer_s3_bucket_policies(self._patches, denied_by_access_check)  # decided by sandbox.access
             for server in self._servers.values():
                 server.start()
             _running = self

@@ -7,6 +7,9 @@ and answers the identity-pool calls a browser makes, as Cognito would:
 - `GetId` verifies the id token in `Logins` (issued by a user pool the identity pool trusts,
   for the pool's client, signed with moto's key, not expired, one moto actually issued) and
   gives the same user the same identity id every time;
+- for a provider with `ServerSideTokenCheck`, `GetId` and `GetCredentialsForIdentity` also ask the
+  user pool whether the token still stands (`sandbox.user_pools.token_standing`: its user not
+  deleted, not disabled, not signed out globally since) and answer NotAuthorizedException if not;
 - `GetCredentialsForIdentity` checks the role's trust policy as STS would for
   AssumeRoleWithWebIdentity (and `sts:TagSession` when the pool maps claims to principal tags),
   then mints unique temporary credentials (1 h) for that identity and remembers the principal
@@ -40,7 +43,7 @@ from joserfc.errors import JoseError
 from moto.backends import get_backend
 from moto.utilities.utils import load_resource
 
-from sandbox import iam_policy
+from sandbox import iam_policy, user_pools
 
 ACCOUNT = "123456789012"  # moto's default account
 CREDENTIAL_TTL_SECONDS = 3600
@@ -50,6 +53,8 @@ _JSON = "application/x-amz-json-1.1"
 _NOT_OIDC = "Invalid login token. Not a valid OpenId Connect identity token."
 _NO_UNAUTH = "Unauthenticated access is not supported for this identity pool."
 _BAD_POOL_ROLES = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+# AWS documents a 400 Not Authorized error, not its wording.
+SERVER_SIDE_CHECK = "The user pool no longer honours it (server-side token check)"
 COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
 # Attributes for access control, "Default provider mappings": a user pool's `sub` and `aud` claims.
 DEFAULT_PRINCIPAL_TAGS = {"username": "sub", "client": "aud"}
@@ -415,12 +420,18 @@ class CredentialsBroker:
 
     def _verify_logins(self, pool: Any, logins: Mapping[str, str]) -> dict[str, dict[str, Any]]:
         """Check every login token against the pool's providers; return {provider: verified claims}."""
-        providers = {p["ProviderName"]: p["ClientId"] for p in pool.cognito_identity_providers or []}
+        providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
         verified = {}
         for provider, token in logins.items():
             if provider not in providers:
                 raise CognitoError("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
-            verified[provider] = self._verify_id_token(provider, providers[provider], token)
+            claims = self._verify_id_token(provider, providers[provider]["ClientId"], token)
+            if str(providers[provider].get("ServerSideTokenCheck", "")).lower() == "true":
+                region, user_pool_id = _user_pool_of(provider)
+                refused = user_pools.token_standing(self.account, region, user_pool_id, claims)
+                if refused:
+                    raise CognitoError("NotAuthorizedException", f"Invalid login token. {SERVER_SIDE_CHECK}: {refused}")
+            verified[provider] = claims
         return verified
 
     def _verify_id_token(self, provider: str, client_id: str, token: str) -> dict[str, Any]:
@@ -438,7 +449,7 @@ class CredentialsBroker:
         if float(claims.get("exp", 0)) < self.clock():
             raise CognitoError("NotAuthorizedException", f"Invalid login token. Token expired: {claims.get('exp')}")
         # moto's signing key ships with moto, so a valid signature proves little: the pool must have issued it.
-        region, _, user_pool_id = provider.removeprefix("cognito-idp.").partition(".amazonaws.com/")
+        region, user_pool_id = _user_pool_of(provider)
         user_pool = get_backend("cognito-idp")[self.account][region].user_pools.get(user_pool_id)
         if user_pool is None or token not in user_pool.id_tokens:
             raise CognitoError("NotAuthorizedException", _NOT_OIDC)
@@ -516,6 +527,12 @@ def _amr(identity: _Identity, auth_type: str) -> tuple[str, ...]:
     for provider, sub in sorted(identity.logins):
         values += [provider, f"{provider}:CognitoSignIn:{sub}"]
     return tuple(values)
+
+
+def _user_pool_of(provider: str) -> tuple[str, str]:
+    """(region, user pool id) of a provider name `cognito-idp.<region>.amazonaws.com/<pool id>`."""
+    region, _, user_pool_id = provider.removeprefix("cognito-idp.").partition(".amazonaws.com/")
+    return region, user_pool_id
 
 
 def _role_name(role: str) -> str:

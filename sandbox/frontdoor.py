@@ -30,11 +30,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.backends import get_backend
-
 import patches
 from sandbox import aws_errors
-from sandbox.access import ADMIN, AccessControl, Incoming, Outcome
+from sandbox.access import ADMIN, AccessControl, Incoming, Outcome, bucket_of
 from sandbox.cors import BucketRule, CorsPolicy
 from sandbox.outage import CONTROL_PREFIX, Outages, outage_response, request_regions
 from sandbox.replication import request_scope
@@ -47,6 +45,7 @@ RegionOf = Callable[[dict[str, Any]], "str | None"]
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 _pinned = threading.local()  # .region: the region port serving the current request
+_decided = threading.local()  # .denied: object ARNs the current request may not delete (DeleteObjects)
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,11 @@ class FrontDoor:
         response = outcome.refusal or outcome.answer or self._foreign_admin(environ, outcome)
         if response is None:
             _route_to_region(environ, self.region, outcome)
-            _pinned.region = self.region
+            _pinned.region, _decided.denied = self.region, outcome.denied_deletes
             try:
                 response = self._call(self.router.aws_app, environ)
             finally:
-                _pinned.region = None
+                _pinned.region, _decided.denied = None, frozenset()
         return cors.decorate(response, environ, rules)
 
     def _foreign_admin(self, environ: dict[str, Any], outcome: Outcome) -> Response | None:
@@ -167,6 +166,26 @@ class FrontDoor:
                     if close is not None:
                         close()
         return captured["status"], captured["headers"], b"".join(chunks)
+
+
+def refusing(refusal_of: Callable[[dict[str, Any]], Response | None]) -> Callable[[WsgiApp], WsgiApp]:
+    """A middleware for moto that answers `refusal_of(environ)` when it is an answer and lets moto serve the rest
+    (the rules of sandbox/user_pools.py and sandbox/s3_rules.py)."""
+
+    def wrap(app: WsgiApp) -> WsgiApp:
+        def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            refusal = refusal_of(environ)
+            return app(environ, start_response) if refusal is None else _send(start_response, refusal)
+
+        return guarded
+
+    return wrap
+
+
+def denied_by_access_check(action: str, resource: str) -> bool:
+    """Whether the access check denied the current request `action` on `resource` while letting the request
+    through: a DeleteObjects key the caller may not delete (moto reports it in the 200 result, as S3 does)."""
+    return action == "s3:DeleteObject" and resource in getattr(_decided, "denied", frozenset())
 
 
 class RegionPin:
@@ -240,8 +259,7 @@ def _bucket_rules(account: str, path: str) -> list[BucketRule] | None:
     name = path.lstrip("/").split("/", 1)[0]
     if not name:
         return None
-    bucket = get_backend("s3")[account]["aws"].buckets.get(name)
-    return [BucketRule.from_moto(rule) for rule in getattr(bucket, "cors", None) or []]
+    return [BucketRule.from_moto(rule) for rule in getattr(bucket_of(account, name), "cors", None) or []]
 
 
 def _route_to_region(environ: dict[str, Any], region: str | None, outcome: Outcome) -> None:

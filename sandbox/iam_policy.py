@@ -156,6 +156,23 @@ def authorize(
     return Verdict(Decision.IMPLICIT_DENY, "identity-based")
 
 
+def conditions_on(documents: Iterable[PolicyDocument], action: str, resource: str, keys: Iterable[str]) -> bool:
+    """Whether a statement of `documents` that covers `action` on `resource` (whatever its effect, principal or
+    outcome) has a condition on one of the context `keys`: e.g. a bucket policy that enforces conditional writes
+    (S3 then refuses copies carrying those headers)."""
+    wanted = {key.lower() for key in keys}
+    for document in documents:
+        parsed = _parse(document)
+        variables = parsed.get("Version") == VARIABLES_VERSION
+        for statement in _as_statements(parsed.get("Statement")):
+            conditions = statement.get("Condition") or {}
+            named = {str(key).lower() for block in conditions.values() if isinstance(block, Mapping) for key in block}
+            if named & wanted and _applies({**statement, "Condition": {}}, action, resource, {}, variables,
+                                           resource_based=True):
+                return True
+    return False
+
+
 def wildcard_match(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
     """IAM wildcard matching: `*` matches any run of characters (including `/` and `:`), `?` one."""
     return _compile(((pattern, True),), case_sensitive).fullmatch(value) is not None

@@ -6,8 +6,8 @@ what arrived on the wire: the method, the path and query as sent, exactly the he
 listed in `SignedHeaders`, and the body. Our own code only does what a signer does not: parse the
 `Authorization` header or the `X-Amz-*` query parameters, check the credential scope (service,
 region, date), the clock skew (15 minutes), a presigned URL's expiry (at most 7 days), the session
-token and the payload hash, and raise AWS's messages. The caller checks that the credentials
-themselves have not expired.
+token, the payload hash and, for S3, that every `x-amz-*` header sent was signed, and raise AWS's
+messages. The caller checks that the credentials themselves have not expired.
 
 Failures raise `SigV4Error(response_type, message, kind=...)`: `response_type` is API Gateway's
 gateway response type (INVALID_SIGNATURE, MISSING_AUTHENTICATION_TOKEN...), `kind` says what failed
@@ -36,6 +36,10 @@ MAX_SKEW_SECONDS = 15 * 60  # AWS rejects signatures dated more than 15 minutes 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # X-Amz-Expires: at most 7 days (604800 seconds)
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_PAYLOADS = ("STREAMING-",)  # aws-chunked uploads: not verified chunk by chunk (see ledger)
+# S3 refuses a request carrying an x-amz-* header the signature does not cover; x-amz-content-sha256 alone
+# may go unsigned (the payload hash is checked against the body anyway).
+S3_UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
+UNSIGNED_HEADERS_MESSAGE = "There were headers present in the request which were not signed"
 
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+)\s*,\s*"
@@ -50,7 +54,8 @@ _MISMATCH = ("The request signature we calculated does not match the signature y
 class SigV4Error(Exception):
     """A request that fails authentication; `response_type` names the API Gateway gateway response.
 
-    `kind`: missing | malformed | scope | skew | token | signature | payload | expired-url | bad-url."""
+    `kind`: missing | malformed | scope | skew | token | signature | payload | expired-url | bad-url |
+    unsigned-headers."""
 
     def __init__(self, response_type: str, message: str, *, kind: str = "signature", detail: Mapping[str, str] = {}):
         super().__init__(message)
@@ -166,6 +171,7 @@ def verify(
     aws_request = _aws_request(request, service, drop=())
     _check_signature(signer_class(Credentials(credential.access_key, secret, token), service, credential.region),
                      signed_headers, aws_request, amz_date, signature)
+    _check_all_amz_headers_signed(request, service, signed_headers)
     return credential
 
 
@@ -225,6 +231,7 @@ def verify_presigned(
     del aws_request.headers["x-amz-content-sha256"]  # a presigned URL's payload is UNSIGNED-PAYLOAD
     _check_signature(signer_class(Credentials(credential.access_key, secret, token), service, credential.region),
                      signed_headers, aws_request, amz_date, params["X-Amz-Signature"].lower())
+    _check_all_amz_headers_signed(request, service, signed_headers)
     return credential
 
 
@@ -339,6 +346,18 @@ def _check_token(token_for: Callable[[str], str | None] | None, credential: Cred
     if (wanted or "") != sent:
         raise SigV4Error("INVALID_SIGNATURE", "The security token included in the request is invalid.", kind="token")
     return wanted
+
+
+def _check_all_amz_headers_signed(request: SignedRequest, service: str, signed_headers: list[str]) -> None:
+    """S3: a valid signature over fewer headers than were sent is refused when an `x-amz-*` header is left out
+    (ACLs, metadata, tags, the copy source, the token: all change what the request does)."""
+    if service != "s3":
+        return
+    unsigned = sorted({name.lower() for name in request.headers if name.lower().startswith("x-amz-")}
+                      - set(signed_headers) - S3_UNSIGNED_ALLOWED)
+    if unsigned:
+        raise SigV4Error("INVALID_SIGNATURE", UNSIGNED_HEADERS_MESSAGE, kind="unsigned-headers",
+                         detail={"HeadersNotSigned": ", ".join(unsigned)})
 
 
 def _check_payload(request: SignedRequest, service: str) -> None:

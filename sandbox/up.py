@@ -13,6 +13,7 @@ credentials, execute-api, and the operator's keys.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -83,12 +84,7 @@ class Sandbox:
         }
 
     def write_session(self, path: Path = DEFAULT_SESSION_FILE) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.session(), indent=2))
-        tmp.chmod(0o600)  # it holds the operator's keys, the control token and the demo password
-        tmp.replace(path)
-        return path
+        return write_private_json(path, self.session())
 
     @property
     def deployment(self) -> Deployment:
@@ -102,6 +98,20 @@ class Sandbox:
         if self.web:
             self.web.stop()
         self.cloud.stop()
+
+
+def write_private_json(path: Path, data: Any) -> Path:
+    """Write `data` as JSON to `path`, readable by its owner only from the moment it exists: it holds the
+    operator's keys, the control token and the demo password. A temporary file created 0600 (never an
+    existing one, which could carry wider permissions) replaces `path` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(json.dumps(data, indent=2))
+    tmp.replace(path)
+    return path
 
 
 def regions_of(config: dict[str, str]) -> list[str]:

@@ -135,10 +135,26 @@ def test_patches_are_reversible() -> None:
     owner, name = patches.resolve(patches.MOTO_TARGETS["s3 bucket policy check"])
     before = owner.__dict__[name]
     applied = patches.Patches()
-    patches.ignore_s3_bucket_policies(applied)
+    patches.defer_s3_bucket_policies(applied, lambda _action, _resource: False)
     assert owner.__dict__[name] is not before
     applied.restore()
     assert owner.__dict__[name] is before
+
+
+def test_motos_bucket_policy_check_answers_only_what_the_front_door_denied() -> None:
+    from moto.iam.access_control import PermissionResult
+
+    owner, name = patches.resolve(patches.MOTO_TARGETS["s3 bucket policy check"])
+    applied = patches.Patches()
+    patches.defer_s3_bucket_policies(applied, lambda action, resource: (action, resource) == ("s3:DeleteObject",
+                                                                                              "arn:aws:s3:::b/k"))
+    try:
+        check = owner.__dict__[name]
+        assert check(None, "s3:DeleteObject", "arn:aws:s3:::b/k") is PermissionResult.DENIED
+        assert check(None, "s3:DeleteObject", "arn:aws:s3:::b/other") is PermissionResult.NEUTRAL
+        assert check(None, "s3:GetObject", "arn:aws:s3:::b/k") is PermissionResult.NEUTRAL
+    finally:
+        applied.restore()
 
 
 def test_airspeed_patches_are_reversible_too() -> None:

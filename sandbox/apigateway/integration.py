@@ -4,8 +4,9 @@
 - AWS, DynamoDB actions (`arn:aws:apigateway:<region>:dynamodb:action/<Action>`): moto's DynamoDB
   of that region, called in-process with DynamoDB's JSON protocol. First, as IAM would, the
   integration's role (or the caller, for "invoke with caller credentials") must be allowed every
-  DynamoDB action the call makes on every table it names; if not, DynamoDB's AccessDeniedException
-  comes back as the backend's answer (400), as on AWS.
+  permission the call needs, mapped by `sandbox.iam_actions` as for any DynamoDB request (one place
+  says which action a transaction item needs); if not, or if the sandbox cannot map the call,
+  DynamoDB's AccessDeniedException comes back as the backend's answer (400), as on AWS.
 Other integration types are not emulated: 500 and a log line naming them.
 """
 
@@ -21,16 +22,14 @@ from typing import Any
 from moto.core.request import Request as MotoRequest
 from moto.dynamodb.responses import DynamoHandler
 
-from sandbox import iam_policy
+from sandbox import iam_actions, iam_policy
 from sandbox.apigateway.invocation import Invocation, configuration_error
 from sandbox.credentials import CredentialsBroker, Principal
 
 log = logging.getLogger(__name__)
 
 _DYNAMODB_URI = re.compile(r"^arn:aws:apigateway:(?P<region>[a-z0-9-]+):dynamodb:action/(?P<action>[A-Za-z]+)$")
-# Which IAM action each item of a transaction needs.
-_TRANSACT_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem",
-                     "Delete": "DeleteItem", "Get": "GetItem"}
+_DYNAMODB_TARGET = "DynamoDB_20120810"
 
 
 @dataclass
@@ -67,14 +66,14 @@ class Integrations:
             raise configuration_error()
         region, action = match.group("region"), match.group("action")
         try:
-            request = json.loads(body)
+            json.loads(body)
         except ValueError as error:
             # What DynamoDB answers to a body that is not JSON (a template bug, or an injection attempt).
             return BackendAnswer("400", json.dumps({
                 "__type": "com.amazon.coral.service#SerializationException",
                 "Message": f"Start of structure or map found where not expected. ({error})"}))
         if self.check_integration_role and integration.credentials:
-            denied = self._denied(integration.credentials, principal, region, action, request)
+            denied = self._denied(integration.credentials, principal, region, action, body)
             if denied:
                 return BackendAnswer("400", json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException",
                                                         "Message": denied}))
@@ -83,7 +82,7 @@ class Integrations:
         return BackendAnswer(str(status), text, {str(k): str(v) for k, v in (headers or {}).items()})
 
     def _denied(self, credentials: str, principal: Principal | None, region: str, action: str,
-                request: Any) -> str | None:
+                body: str) -> str | None:
         """AccessDenied message when the integration role may not make this DynamoDB call, else None."""
         if ":user/*" in credentials:  # "invoke with caller credentials"
             if principal is None:
@@ -93,11 +92,18 @@ class Integrations:
             role = credentials
             role_name = credentials.rsplit("/", 1)[-1]
             user_arn = f"arn:aws:sts::{self.account}:assumed-role/{role_name}/BackplaneAssumeRoleSession"
+        call = iam_actions.classify("POST", "/", "", {"X-Amz-Target": f"{_DYNAMODB_TARGET}.{action}"}, body.encode())
+        try:
+            wanted = iam_actions.permissions(call, region, self.account)
+        except iam_actions.UnmappedError as unmapped:
+            return (f"User: {user_arn} is not authorized to perform: {unmapped} on resource: * "
+                    "(sandbox: no IAM mapping for this operation, so it is refused)")
         policies = self.broker.policies(role)
-        for iam_action, resource in dynamodb_permissions(action, request, region, self.account):
-            if not iam_policy.is_allowed(policies, iam_action, resource):
-                return (f"User: {user_arn} is not authorized to perform: {iam_action} on resource: {resource} "
-                        f"because no identity-based policy allows the {iam_action} action")
+        for permission in wanted:
+            if not iam_policy.is_allowed(policies, permission.action, permission.resource, permission.context):
+                return (f"User: {user_arn} is not authorized to perform: {permission.action} on resource: "
+                        f"{permission.resource} because no identity-based policy allows the {permission.action} "
+                        "action")
         return None
 
 
@@ -110,33 +116,12 @@ def mock(request_body: str) -> BackendAnswer:
     return BackendAnswer(status, "")
 
 
-def dynamodb_permissions(action: str, request: Any, region: str, account: str) -> list[tuple[str, str]]:
-    """(IAM action, resource ARN) pairs a DynamoDB call needs, as IAM evaluates them."""
-    if not isinstance(request, dict):
-        return []
-
-    def table_arn(name: Any, index: Any = None) -> str:
-        arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-        return f"{arn}/index/{index}" if index else arn
-
-    if action in ("TransactWriteItems", "TransactGetItems"):
-        needs = []
-        for item in request.get("TransactItems") or []:
-            for kind, spec in (item or {}).items():
-                if kind in _TRANSACT_ACTIONS and isinstance(spec, dict):
-                    needs.append((f"dynamodb:{_TRANSACT_ACTIONS[kind]}", table_arn(spec.get("TableName"))))
-        return needs
-    if action in ("BatchWriteItem", "BatchGetItem"):
-        return [(f"dynamodb:{action}", table_arn(name)) for name in (request.get("RequestItems") or {})]
-    return [(f"dynamodb:{action}", table_arn(request.get("TableName"), request.get("IndexName")))]
-
-
 def _dispatch_dynamodb(region: str, action: str, body: str) -> tuple[int, dict[str, Any], Any]:
     """Call moto's DynamoDB handler in-process, as a signed client of that region would."""
     now = datetime.now(UTC)
     headers = {
         "Content-Type": "application/x-amz-json-1.0",
-        "X-Amz-Target": f"DynamoDB_20120810.{action}",
+        "X-Amz-Target": f"{_DYNAMODB_TARGET}.{action}",
         "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
         # moto routes by the credential scope; the signature itself is not checked.
         "Authorization": f"AWS4-HMAC-SHA256 Credential=apigateway/{now:%Y%m%d}/{region}/dynamodb/aws4_request, "

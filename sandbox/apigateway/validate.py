@@ -1,4 +1,4 @@
-"""Stage 5, validate: the method's request validator, as API Gateway's basic request validation.
+r"""Stage 5, validate: the method's request validator, as API Gateway's basic request validation.
 
 - parameters: "the required request parameters in the URI, query string, and headers of an
   incoming request are included and not blank" -> 400 BAD_REQUEST_PARAMETERS
@@ -7,6 +7,12 @@
   validates the body as JSON Schema draft 4 -> 400 BAD_REQUEST_BODY "Invalid request body", with
   the violations in $context.error.validationErrorString, worded like API Gateway's validator.
 https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html
+
+`pattern` is an ECMA-262 regular expression, as JSON Schema specifies and as API Gateway's validator
+reports it ("ECMA 262 regex ... does not match input string ..."): `$` matches at the end of the input
+only (Python's `re` also matches before a final newline), `\d`, `\w`, `\b` are ASCII, `.` excludes
+every line terminator, `\Z` is a literal "Z". The sandbox evaluates it with an ECMA-262 engine
+(`regress`), searched anywhere in the string as JavaScript's `RegExp.test` does.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import jsonschema
+import regress
 
 from sandbox.apigateway.invocation import GatewayError, Invocation, configuration_error
 
@@ -69,8 +76,25 @@ def _truthy(value: Any) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _validator(schema: str) -> jsonschema.Draft4Validator:
-    return jsonschema.Draft4Validator(json.loads(schema))
+def _ecma_regex(pattern: str) -> regress.Regex:
+    try:
+        return regress.Regex(pattern)
+    except regress.RegressError:  # API Gateway refuses such a model when it is created
+        raise configuration_error() from None
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Any:
+    """The `pattern` keyword with ECMA-262 semantics (see the module docstring)."""
+    if validator.is_type(instance, "string") and _ecma_regex(pattern).find(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Draft4Ecma = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _ecma_pattern})
+
+
+@lru_cache(maxsize=256)
+def _validator(schema: str) -> Any:
+    return _Draft4Ecma(json.loads(schema))
 
 
 def _json_type(value: Any) -> str:

@@ -15,14 +15,17 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore import UNSIGNED
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from components.contract import Out, RegionOut, Table, photo_key
-from ops.appclient import AppUser, new_photo_id
+from ops.appclient import AppError, AppUser, new_photo_id
 from sandbox.outage import TOKEN_HEADER
-from sandbox.up import Sandbox
+from sandbox.up import Sandbox, demo_password
 from tests.e2e.conftest import DEV_ORIGIN, WAIT, set_state_everywhere
 from tests.sandbox.cloud_support import http
 
@@ -143,14 +146,10 @@ def assert_absent(sandbox: Sandbox, role: str, key: str) -> None:
 
 
 def assert_delete_objects_refused(s3: Any, bucket: str, key: str) -> None:
-    """DeleteObjects is authorised per key: AWS answers 200 with an AccessDenied error for the key, the sandbox
-    refuses the whole request with 403 AccessDenied (docs/sandbox-fidelity.md); either way nothing is deleted."""
-    try:
-        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}]})
-    except ClientError as refused:
-        response = refused.response
-        assert (response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]) == (403, "AccessDenied")
-        return
+    """DeleteObjects is authorised per key: S3 answers 200 with an AccessDenied <Error> for each key the caller may
+    not delete (and deletes the others)."""
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}]})
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert not answer.get("Deleted") and [(e["Key"], e["Code"]) for e in answer["Errors"]] == [(key, "AccessDenied")]
 
 
@@ -176,6 +175,37 @@ def test_another_user_cannot_overwrite_a_photo_with_or_without_if_none_match(
     assert user.get_object(role, owners_photo).body == OWNERS_BYTES
 
 
+def copy_refusal(s3: Any, bucket: str, key: str, source: dict[str, str], **conditions: str) -> tuple[int, str]:
+    return refusal(lambda: s3.copy_object(Bucket=bucket, Key=key, CopySource=source, **conditions))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_app_user_can_overwrite_a_photo_with_copy_object_not_even_its_owner(
+        sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
+    """CopyObject is a write too. The bucket policy's Deny answers 403 to a copy without `If-None-Match: *` (so also
+    to `If-Match` alone) and IAM to another user's prefix; S3 answers a copy with those headers into a bucket whose
+    policy enforces conditional writes with 501 (without such a policy it would evaluate them: 412 for an existing
+    key, see tests/sandbox/test_s3_rules.py). Never an overwrite, not even of a new key."""
+    key = photo_key(user.owner, owners_photo)
+    bucket = bucket_of(sandbox, role)
+    etag = sandbox.client("s3", sandbox.ui_config[role][RegionOut.REGION]).head_object(Bucket=bucket, Key=key)["ETag"]
+    denied, not_implemented = (403, "AccessDenied"), (501, "NotImplemented")
+    for who in (user, other_user):
+        source_id = new_photo_id("copysrc-")
+        assert who.put_object(role, source_id, b"defaced", "image/png").status == 200
+        s3 = aws(sandbox, "s3", role, who.credentials, S3V4)
+        source = {"Bucket": bucket, "Key": photo_key(who.owner, source_id)}
+        owner = who is user
+        assert copy_refusal(s3, bucket, key, source, IfNoneMatch="*") == (not_implemented if owner else denied)
+        assert copy_refusal(s3, bucket, key, source, IfMatch=etag) == denied
+        assert copy_refusal(s3, bucket, key, source) == denied
+        fresh = photo_key(who.owner, new_photo_id("copied-"))
+        assert copy_refusal(s3, bucket, fresh, source, IfNoneMatch="*") == not_implemented
+        assert_absent(sandbox, role, fresh)
+    assert_untouched(sandbox, role, key)
+    assert user.get_object(role, owners_photo).body == OWNERS_BYTES
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_no_app_user_can_delete_a_photo_not_even_its_owner(
         sandbox: Sandbox, user: AppUser, other_user: AppUser, owners_photo: str, role: str) -> None:
@@ -190,6 +220,21 @@ def test_no_app_user_can_delete_a_photo_not_even_its_owner(
             403, "AccessDenied")
         assert_delete_objects_refused(s3, bucket, key)
     assert_untouched(sandbox, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_photo_whose_bytes_are_not_there_is_403_to_app_users_not_404(
+        sandbox: Sandbox, user: AppUser, role: str) -> None:
+    """S3 says a key does not exist (404) only to callers that may list the bucket; app users may not (their
+    GetObject carries no s3:prefix), so a missing photo, e.g. not replicated yet, is 403: the web app shows it as
+    "replicating" either way."""
+    absent = new_photo_id("absent-")
+    answer = user.get_object(role, absent)
+    assert answer.status == 403 and b"<Code>AccessDenied</Code>" in answer.body
+    s3 = aws(sandbox, "s3", role, user.credentials, S3V4)
+    url = s3.generate_presigned_url("get_object", ExpiresIn=60,
+                                    Params={"Bucket": bucket_of(sandbox, role), "Key": photo_key(user.owner, absent)})
+    assert http(url)[0] == 403  # what the web app's <img> gets
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -414,3 +459,89 @@ def test_presigned_urls_work_until_tampered_or_expired(sandbox: Sandbox, user: A
     finally:
         sandbox.cloud.access.clock = real_clock
     assert status == 403 and b"<Message>Request has expired</Message>" in body
+
+
+# -- identities: nobody joins by themselves; a signed-out token is worth nothing ------------------------------
+def unsigned_client(sandbox: Sandbox, service: str, role: str) -> Any:
+    """Unsigned, on `role`'s region endpoint: what a browser (or an attacker's script) uses for Cognito."""
+    region = sandbox.ui_config[role][RegionOut.REGION]
+    return boto3.client(service, region_name=region, endpoint_url=sandbox.cloud.region_endpoint(region),
+                        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+
+
+def pool_usernames(sandbox: Sandbox, role: str) -> set[str]:
+    block = sandbox.ui_config[role]
+    users = sandbox.client("cognito-idp", block[RegionOut.REGION]).list_users(
+        UserPoolId=block[RegionOut.USER_POOL_ID])["Users"]
+    return {u["Username"] for u in users}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_can_sign_up_or_confirm_themselves_in_either_region(sandbox: Sandbox, role: str) -> None:
+    """The owner is the user pool's username in both regions: a self-made user could take the name of someone
+    not yet copied to the other region (`ops sync-users`). Only administrators create users."""
+    block = sandbox.ui_config[role]
+    idp = unsigned_client(sandbox, "cognito-idp", role)
+    squatted = f"notyetcopied{role[:3]}"
+    if role == "secondary":  # the victim exists in the primary only, as before the next sync-users
+        primary = sandbox.ui_config["primary"]
+        sandbox.client("cognito-idp", primary[RegionOut.REGION]).admin_create_user(
+            UserPoolId=primary[RegionOut.USER_POOL_ID], Username=squatted, MessageAction="SUPPRESS")
+    assert refusal(lambda: idp.sign_up(ClientId=block[RegionOut.USER_POOL_CLIENT_ID], Username=squatted,
+                                       Password="Squatter-Passw0rd!")) == (400, "NotAuthorizedException")
+    assert refusal(lambda: idp.confirm_sign_up(ClientId=block[RegionOut.USER_POOL_CLIENT_ID], Username=squatted,
+                                               ConfirmationCode="000000"))[0] == 400
+    assert squatted not in pool_usernames(sandbox, role)
+    with pytest.raises((AppError, ClientError)):  # no such user (or, on AWS with existence errors hidden, a refusal)
+        AppUser.sign_in(sandbox.ui_config, squatted, "Squatter-Passw0rd!", role=role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_signed_out_id_token_gets_no_identity_and_no_credentials(sandbox: Sandbox, role: str) -> None:
+    """The identity pools check id tokens with the user pool (ServerSideTokenCheck): after GlobalSignOut a
+    stolen id token buys no AWS credentials."""
+    block = sandbox.ui_config[role]
+    region, pool = block[RegionOut.REGION], block[RegionOut.USER_POOL_ID]
+    username, password = f"leaving{role[:3]}", demo_password()
+    admin = sandbox.client("cognito-idp", region)
+    admin.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
+    admin.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+    idp = unsigned_client(sandbox, "cognito-idp", role)
+    tokens = idp.initiate_auth(ClientId=block[RegionOut.USER_POOL_CLIENT_ID], AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]
+    logins = {f"cognito-idp.{region}.amazonaws.com/{pool}": tokens["IdToken"]}
+    identity = unsigned_client(sandbox, "cognito-identity", role)
+    identity_id = identity.get_id(IdentityPoolId=block[RegionOut.IDENTITY_POOL_ID], Logins=logins)["IdentityId"]
+    assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    idp.global_sign_out(AccessToken=tokens["AccessToken"])
+    assert refusal(lambda: identity.get_id(IdentityPoolId=block[RegionOut.IDENTITY_POOL_ID], Logins=logins)) == (
+        400, "NotAuthorizedException")
+    assert refusal(lambda: identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)) == (
+        400, "NotAuthorizedException")
+    assert AppUser.sign_in(sandbox.ui_config, username, password, role=role).identity_id == identity_id  # again
+
+
+# -- request validation and signatures -------------------------------------------------------------------------
+@pytest.mark.parametrize("role", ROLES)
+def test_a_photo_id_with_a_trailing_newline_is_refused(sandbox: Sandbox, other_user: AppUser, role: str) -> None:
+    """API Gateway's validator is ECMA-262: `$` does not match before a final newline."""
+    if role == "secondary":
+        set_state_everywhere(sandbox, "failover")
+    for body in ({"photoId": "nlx\n", "size": 3, "contentType": "image/png"},
+                 {"photoId": "nlx", "size": 3, "contentType": "image/png\n"}):
+        answer = other_user.api("POST", role, other_user.path("registerPhoto"), body)
+        assert (answer.status, answer.body["code"]) == (400, "BAD_REQUEST_BODY"), body
+    assert not [p for p in other_user.all_photos(role) or [] if p["photoId"].startswith("nlx")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_x_amz_headers_added_after_signing_are_refused(sandbox: Sandbox, user: AppUser, role: str) -> None:
+    photo_id = new_photo_id("unsigned-")
+    url = user.object_url(role, photo_id)
+    request = AWSRequest(method="PUT", url=url, data=b"x", headers={
+        "If-None-Match": "*", "Content-Type": "image/png", "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    S3SigV4Auth(user.credentials, "s3", sandbox.ui_config[role][RegionOut.REGION]).add_auth(request)
+    headers = {**dict(request.headers.items()), "x-amz-website-redirect-location": "/evil"}
+    status, _, body = http(url, "PUT", b"x", headers)
+    assert status == 403 and b"<HeadersNotSigned>x-amz-website-redirect-location</HeadersNotSigned>" in body
+    assert_absent(sandbox, role, photo_key(user.owner, photo_id))

@@ -155,6 +155,52 @@ def test_a_bucket_policy_naming_the_role_grants_without_an_identity_grant(
     assert s3.get_object(Bucket=bucket, Key="public/k")["Body"].read() == b"x"
 
 
+def test_a_missing_object_is_403_to_a_caller_who_may_not_list_the_bucket_and_404_to_one_who_may(
+    local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
+) -> None:
+    aws_client("s3", PRIMARY).put_object(Bucket=bucket, Key="public/here", Body=b"x")
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    s3 = client(local_cloud, "s3", config=S3V4)
+
+    def answers() -> tuple[tuple[int, str], int, int]:
+        get = refused(lambda: s3.get_object(Bucket=bucket, Key="public/absent"))[:2]
+        head = refused(lambda: s3.head_object(Bucket=bucket, Key="public/absent"))[0]
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "public/absent"}, ExpiresIn=60)
+        return get, head, http(url)[0]
+
+    grant(read)
+    assert answers() == ((403, "AccessDenied"), 403, 403)
+    assert s3.get_object(Bucket=bucket, Key="public/here")["Body"].read() == b"x"
+    # a ListBucket grant conditioned on s3:prefix does not help: GetObject carries no s3:prefix
+    grant(read, {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
+                 "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}}})
+    assert answers() == ((403, "AccessDenied"), 403, 403)
+    grant(read, {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"})
+    assert answers() == ((404, "NoSuchKey"), 404, 404)
+
+
+def test_delete_objects_deletes_what_the_caller_may_and_reports_each_refused_key(
+    local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
+) -> None:
+    admin = aws_client("s3", PRIMARY)
+    for key in ("mine/a", "mine/b", "theirs/c"):
+        admin.put_object(Bucket=bucket, Key=key, Body=b"x")
+    grant({"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/mine/*"})
+    s3 = client(local_cloud, "s3", config=S3V4)
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "mine/a"}, {"Key": "theirs/c"}]})
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert [d["Key"] for d in answer["Deleted"]] == ["mine/a"]
+    assert [(e["Key"], e["Code"], e["Message"]) for e in answer["Errors"]] == [
+        ("theirs/c", "AccessDenied", "Access Denied")]
+    everything_refused = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "theirs/c"}]})
+    assert not everything_refused.get("Deleted")
+    assert [e["Key"] for e in everything_refused["Errors"]] == ["theirs/c"]
+    left = {o["Key"] for o in admin.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert left == {"mine/b", "theirs/c"}
+    admin.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "theirs/c"}]})  # moto's own check stays neutral
+    assert {o["Key"] for o in admin.list_objects_v2(Bucket=bucket)["Contents"]} == {"mine/b"}
+
+
 def test_a_conditional_bucket_policy_deny_forces_if_none_match_and_its_refusal_writes_nothing(
     local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
 ) -> None:
@@ -204,6 +250,26 @@ def test_s3_signature_failures_answer_s3s_own_errors(
     assert status == 400 and b"<Code>AuthorizationHeaderMalformed</Code>" in body
     assert f"<Region>{PRIMARY}</Region>".encode() in body
     assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_s3_refuses_x_amz_headers_added_after_signing_and_writes_nothing(
+    local_cloud: LocalCloud, grant: Callable[..., None], bucket: str, aws_client: Callable[..., Any]
+) -> None:
+    grant({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    request = AWSRequest("PUT", f"{local_cloud.region_endpoint(PRIMARY)}/{bucket}/k", data=b"x")
+    S3SigV4Auth(OPERATOR, "s3", PRIMARY).add_auth(request)
+    headers = {**dict(request.headers.items()), "x-amz-acl": "public-read", "x-amz-meta-note": "added"}
+    status, _, body = http(request.url, "PUT", b"x", headers)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert b"<Message>There were headers present in the request which were not signed</Message>" in body
+    assert b"<HeadersNotSigned>x-amz-acl, x-amz-meta-note</HeadersNotSigned>" in body
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    url = client(local_cloud, "s3", config=S3V4).generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    status, _, body = http(url, "PUT", b"x", {"x-amz-website-redirect-location": "/evil"})
+    assert status == 403 and b"<HeadersNotSigned>x-amz-website-redirect-location</HeadersNotSigned>" in body
+    assert aws_client("s3", PRIMARY).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert http(url, "PUT", b"x")[0] == 200  # the same URL without the added header
 
 
 def test_json_signature_failures_answer_the_services_own_errors(local_cloud: LocalCloud,

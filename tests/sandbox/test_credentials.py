@@ -313,6 +313,80 @@ def test_credentials__expire_after_an_hour(cognito: CognitoSetup) -> None:
     assert CredentialsBroker().credential_ttl == 3600
 
 
+# -- the server-side token check ---------------------------------------------------------------------------
+def checked_pool(cognito: CognitoSetup) -> str:
+    """An identity pool trusting `cognito`'s user pool with ServerSideTokenCheck (as components/identity.py sets)."""
+    return boto3.client("cognito-identity", region_name=cognito.region).create_identity_pool(
+        IdentityPoolName="checked", AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": cognito.provider, "ClientId": cognito.client_id,
+                                   "ServerSideTokenCheck": True}])["IdentityPoolId"]
+
+
+def signed_in(cognito: CognitoSetup, username: str) -> dict[str, str]:
+    cognito.id_token(username)  # creates the user
+    return cognito.idp.initiate_auth(ClientId=cognito.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": username, "PASSWORD": "Passw0rd!x"})["AuthenticationResult"]
+
+
+def identity_answers(client: Client, pool_id: str, logins: dict[str, str], identity_id: str) -> list[Reply]:
+    return [identity_call(client, "GetId", {"IdentityPoolId": pool_id, "Logins": logins}),
+            identity_call(client, "GetCredentialsForIdentity", {"IdentityId": identity_id, "Logins": logins})]
+
+
+@pytest.mark.parametrize("revoke", ["GlobalSignOut", "AdminUserGlobalSignOut", "AdminDisableUser", "AdminDeleteUser"])
+def test_server_side_check__a_revoked_users_old_id_token_gets_no_id_and_no_credentials(
+    cognito: CognitoSetup, revoke: str
+) -> None:
+    pool_id = checked_pool(cognito)
+    broker = CredentialsBroker()
+    broker.set_identity_pool_roles(pool_id, {"authenticated": cognito.role_arn})
+    client = Client(broker.middleware(passthrough_app))
+    username = f"erin-{revoke.lower()}"
+    tokens = signed_in(cognito, username)
+    logins = {cognito.provider: tokens["IdToken"]}
+    identity_id = identity_call(client, "GetId", {"IdentityPoolId": pool_id, "Logins": logins}).json["IdentityId"]
+    assert [a.status_code for a in identity_answers(client, pool_id, logins, identity_id)] == [200, 200]
+    idp = cognito.idp
+    {"GlobalSignOut": lambda: idp.global_sign_out(AccessToken=tokens["AccessToken"]),
+     "AdminUserGlobalSignOut": lambda: idp.admin_user_global_sign_out(UserPoolId=cognito.user_pool_id,
+                                                                     Username=username),
+     "AdminDisableUser": lambda: idp.admin_disable_user(UserPoolId=cognito.user_pool_id, Username=username),
+     "AdminDeleteUser": lambda: idp.admin_delete_user(UserPoolId=cognito.user_pool_id, Username=username),
+     }[revoke]()
+    for answer in identity_answers(client, pool_id, logins, identity_id):
+        assert answer.status_code == 400 and answer.json["__type"] == "NotAuthorizedException", answer
+        assert answer.json["message"].startswith("Invalid login token.")
+    if revoke in ("GlobalSignOut", "AdminUserGlobalSignOut"):  # signing in again gives a token that stands
+        fresh = {cognito.provider: signed_in(cognito, username)["IdToken"]}
+        assert [a.status_code for a in identity_answers(client, pool_id, fresh, identity_id)] == [200, 200]
+
+
+def test_server_side_check__a_user_deleted_and_made_again_does_not_revive_the_old_token(
+    cognito: CognitoSetup
+) -> None:
+    pool_id = checked_pool(cognito)
+    broker = CredentialsBroker()
+    broker.set_identity_pool_roles(pool_id, {"authenticated": cognito.role_arn})
+    client = Client(broker.middleware(passthrough_app))
+    old = {cognito.provider: signed_in(cognito, "frank")["IdToken"]}
+    cognito.idp.admin_delete_user(UserPoolId=cognito.user_pool_id, Username="frank")
+    signed_in(cognito, "frank")  # the same username, another user (another sub)
+    got = identity_call(client, "GetId", {"IdentityPoolId": pool_id, "Logins": old})
+    assert (got.status_code, got.json["__type"]) == (400, "NotAuthorizedException")
+
+
+def test_without_the_server_side_check_a_signed_out_token_still_gets_credentials_until_it_expires(
+    client: Client, cognito: CognitoSetup
+) -> None:
+    tokens = signed_in(cognito, "grace")
+    logins = {cognito.provider: tokens["IdToken"]}
+    identity_id = identity_call(client, "GetId", {"IdentityPoolId": cognito.identity_pool_id,
+                                                  "Logins": logins}).json["IdentityId"]
+    cognito.idp.global_sign_out(AccessToken=tokens["AccessToken"])
+    assert [a.status_code for a in identity_answers(client, cognito.identity_pool_id, logins, identity_id)] == [
+        200, 200]
+
+
 # -- identity pool roles (moto lacks them) and pass-through ------------------------------------------------
 def test_identity_pool_roles_can_be_set_and_read_through_the_api(cognito: CognitoSetup) -> None:
     broker = CredentialsBroker()

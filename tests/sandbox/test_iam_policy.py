@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from components.private_bucket import deny_insecure_transport
+from sandbox import iam_policy
 from sandbox.iam_policy import ANONYMOUS, Caller, Decision, authorize, evaluate, is_allowed
 
 ACCOUNT = "123456789012"
@@ -303,3 +304,16 @@ def test_the_programs_deny_insecure_transport_denies_plain_http_and_nothing_else
     assert over_http.decision is Decision.EXPLICIT_DENY
     assert authorize(identity, bucket, "s3:PutObject", f"{BUCKET}/public/k", {"aws:SecureTransport": "true"},
                      CALLER).allowed
+
+
+def test_conditions_on_finds_the_statements_that_condition_an_action_on_a_resource_by_a_key() -> None:
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/public/*",
+         "Condition": {"StringNotEquals": {"S3:If-None-Match": "*"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+         "Condition": {"Null": {"s3:if-match": "false"}}}]}
+    keys = ("s3:if-none-match", "s3:if-match")
+    assert iam_policy.conditions_on([policy], "s3:PutObject", "arn:aws:s3:::b/public/k", keys)  # any case, any effect
+    assert not iam_policy.conditions_on([policy], "s3:PutObject", "arn:aws:s3:::b/private/k", keys)  # not covered
+    assert not iam_policy.conditions_on([policy], "s3:PutObject", "arn:aws:s3:::b/public/k", ("aws:SourceIp",))
+    assert iam_policy.conditions_on([json.dumps(policy)], "s3:GetObject", "arn:aws:s3:::b/x", keys)

@@ -8,6 +8,7 @@ Pure functions: no cloud needed.
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -146,6 +147,35 @@ def test_s3_accepts_an_unsigned_payload_and_requires_the_header() -> None:
     assert "x-amz-content-sha256" in failure(lambda: verify(headerless, "s3")).message
 
 
+def test_s3_refuses_x_amz_headers_the_signature_does_not_cover() -> None:
+    good = signed("PUT", "/bucket/public/k", "s3", b"x", {"If-None-Match": "*"})
+    added = with_headers(good, x_amz_website_redirect_location="/evil", X_Amz_Meta_Added="1")
+    error = failure(lambda: verify(added, "s3"))
+    assert (error.kind, error.message) == ("unsigned-headers",
+                                           "There were headers present in the request which were not signed")
+    assert error.detail == {"HeadersNotSigned": "x-amz-meta-added, x-amz-website-redirect-location"}
+    assert verify(good, "s3").access_key == KEY  # everything botocore sends is signed
+
+
+class _PayloadHashUnsigned(S3SigV4Auth):
+    def headers_to_sign(self, request: AWSRequest) -> Any:
+        headers = super().headers_to_sign(request)
+        del headers["x-amz-content-sha256"]
+        return headers
+
+
+def test_s3_lets_the_payload_hash_header_alone_go_unsigned() -> None:
+    """S3 checks x-amz-content-sha256 against the body anyway; clients that do not sign it work on AWS."""
+    request = signed("PUT", "/bucket/public/k", "s3", b"x", signer=_PayloadHashUnsigned)
+    assert "x-amz-content-sha256" not in request.headers["Authorization"]
+    assert verify(request, "s3").access_key == KEY
+
+
+def test_other_services_do_not_check_for_unsigned_x_amz_headers() -> None:
+    request = signed("POST", "/", "dynamodb", b"{}", {"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+    assert verify(with_headers(request, X_Amz_Meta_Added="1"), "dynamodb").access_key == KEY
+
+
 def test_a_bearer_token_is_not_a_signature() -> None:
     request = with_headers(signed("GET", "/", "s3"), Authorization="Bearer eyJ")
     assert failure(lambda: verify(request, "s3")).kind == "malformed"
@@ -205,6 +235,14 @@ def test_a_presigned_url_needs_its_session_token() -> None:
     stripped = "&".join(p for p in request.query_string.split("&") if not p.startswith("X-Amz-Security-Token="))
     error = failure(lambda: verify_url(sigv4.SignedRequest("GET", request.raw_path, stripped, {"Host": HOST}, b"")))
     assert error.kind == "token"
+
+
+def test_a_presigned_url_used_with_an_unsigned_x_amz_header_is_refused() -> None:
+    request = presigned()
+    with_acl = sigv4.SignedRequest("GET", request.raw_path, request.query_string,
+                                   {"Host": HOST, "x-amz-acl": "public-read"}, b"")
+    error = failure(lambda: verify_url(with_acl))
+    assert (error.kind, error.detail) == ("unsigned-headers", {"HeadersNotSigned": "x-amz-acl"})
 
 
 def test_credential_of_reads_the_key_without_verifying() -> None:

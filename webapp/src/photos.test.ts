@@ -17,7 +17,7 @@ import {
   type XhrLike,
 } from './photos';
 import { CREDS, jsonResponse, scriptedFetch, testConfig, verifyPresignedUrl, verifySignedRequest } from './testing/fakes';
-import { retryDelayMs } from './ui/SmartImage';
+import { nextPhase, retryDelayMs } from './ui/SmartImage';
 
 describe('photo ids', () => {
   it('22 URL-safe base64 characters from crypto.getRandomValues', () => {
@@ -262,6 +262,15 @@ describe('imageUrl', () => {
     expect(retryDelayMs(0)).toBe(2000);
     expect(retryDelayMs(3)).toBe(5000);
     expect(retryDelayMs(100)).toBe(15000);
+  });
+
+  it('an image that fails to load shows "replicating" and is asked again: 403 (no s3:ListBucket) like 404', () => {
+    // An <img> error carries no status; S3 answers a missing object 403 to app users, 404 to callers who may list.
+    expect(nextPhase('loading', 'failed')).toBe('replicating');
+    expect(nextPhase('loading', 'no-url')).toBe('replicating');
+    expect(nextPhase('replicating', 'retry')).toBe('loading');
+    expect(nextPhase('loading', 'url')).toBe('loading');
+    expect(nextPhase('loading', 'loaded')).toBe('loaded');
   });
 });
 

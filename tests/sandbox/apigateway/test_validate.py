@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from components.contract import USERNAME_PATTERN
+from components.routes import PHOTO_ID_PATTERN, PHOTO_MODEL
 from sandbox.apigateway.invocation import GatewayError, Invocation
 from sandbox.apigateway.validate import validate
 from tests.sandbox.apigateway.conftest import COMMENT_MODEL, STATE_MODEL, World, assert_gateway_error
 
-MODELS = {"StateUpdate": STATE_MODEL, "CommentCreate": COMMENT_MODEL}
+MODELS: dict[str, Any] = {"StateUpdate": STATE_MODEL, "CommentCreate": COMMENT_MODEL, "NewPhoto": PHOTO_MODEL}
 
 
 def invocation(body: Any = None, *, model: str = "StateUpdate", content_type: str = "application/json",
@@ -55,6 +57,43 @@ def test_a_body_failing_its_model_is_bad_request_body_worded_like_api_gateway(bo
     error = refusal(invocation(body, model=model))
     assert (error.response_type, error.message, error.validation_error) == ("BAD_REQUEST_BODY",
                                                                             "Invalid request body", details)
+
+
+def test_a_photo_id_with_a_trailing_newline_is_refused_as_ecma_262_anchors_it() -> None:
+    """Python's `$` also matches before a final newline; ECMA-262's (API Gateway's validator) does not."""
+    error = refusal(invocation({"photoId": "nlx\n", "size": 3, "contentType": "image/png"}, model="NewPhoto"))
+    assert (error.response_type, error.validation_error) == (
+        "BAD_REQUEST_BODY", f'[ECMA 262 regex "{PHOTO_ID_PATTERN}" does not match input string "nlx\\n" at /photoId]')
+    error = refusal(invocation({"photoId": "nlx", "size": 3, "contentType": "image/png\n"}, model="NewPhoto"))
+    assert "does not match input string \"image/png\\n\"" in error.validation_error
+    validate(invocation({"photoId": "nlx", "size": 3, "contentType": "image/png"}, model="NewPhoto"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        (PHOTO_ID_PATTERN, "abc\n", False),  # `$` is the end of the input only
+        (USERNAME_PATTERN, "demo\n", False),
+        (USERNAME_PATTERN, "\ndemo", False),  # `^` is the start of the input only
+        (r"^\d+$", "\u0663", False),  # \d is ASCII 0-9, not every Unicode digit
+        (r"^\w+$", "caf\u00e9", False),  # \w is ASCII
+        (r"^.$", "\r", False),  # `.` excludes every line terminator (\n, \r, U+2028, U+2029)
+        (r"^.$", "\u2028", False),
+        (r"^\s$", "\ufeff", True),  # ECMA's \s includes the BOM (Python's does not)
+        (r"a\Z", "aZ", True),  # no \Z anchor in ECMA-262: an identity escape
+        (r"[A-Za-z]{4,10}", "n@me!!abcd", True),  # searched anywhere, like RegExp.test
+    ],
+)
+def test_patterns_are_ecma_262_regular_expressions(pattern: str, value: str, matches: bool) -> None:
+    MODELS["Probe"] = {"type": "object", "properties": {"v": {"type": "string", "pattern": pattern}}}
+    try:
+        call = invocation({"v": value}, model="Probe")
+        if matches:
+            validate(call)
+        else:
+            assert refusal(call).response_type == "BAD_REQUEST_BODY"
+    finally:
+        del MODELS["Probe"]
 
 
 def test_a_body_that_is_not_json_is_bad_request_body() -> None:

@@ -17,7 +17,28 @@ export function retryDelayMs(attempt: number): number {
   return Math.min(2000 + attempt * 1000, 15_000);
 }
 
-type Phase = 'loading' | 'loaded' | 'replicating';
+export type Phase = 'loading' | 'loaded' | 'replicating';
+
+/**
+ * What happened to the image: its URL was made (or could not be), the <img> loaded or failed, the retry timer fired.
+ * A failed <img> carries no HTTP status: S3 answers a missing object with 404 to callers that may list the bucket
+ * and with 403 to the others (app users), so any failure means "not there yet" and is asked again later.
+ */
+export type ImageEvent = 'url' | 'no-url' | 'loaded' | 'failed' | 'retry';
+
+export function nextPhase(phase: Phase, event: ImageEvent): Phase {
+  switch (event) {
+    case 'loaded':
+      return 'loaded';
+    case 'failed':
+    case 'no-url':
+      return 'replicating';
+    case 'retry':
+      return 'loading';
+    case 'url':
+      return phase;
+  }
+}
 
 /**
  * A photo from a presigned S3 URL of the region in use. While the bytes are not there
@@ -41,10 +62,13 @@ export function SmartImage({ region, objectKey, alt, credentials, className, eag
     credentials()
       .then((c) => imageUrl(c, region, objectKey))
       .then((url) => {
-        if (!cancelled) setSrc(url);
+        if (!cancelled) {
+          setSrc(url);
+          setPhase((p) => nextPhase(p, 'url'));
+        }
       })
       .catch(() => {
-        if (!cancelled) setPhase('replicating');
+        if (!cancelled) setPhase((p) => nextPhase(p, 'no-url'));
       });
     return () => {
       cancelled = true;
@@ -54,7 +78,7 @@ export function SmartImage({ region, objectKey, alt, credentials, className, eag
   useEffect(() => {
     if (phase !== 'replicating') return;
     const timer = setTimeout(() => {
-      setPhase('loading');
+      setPhase((p) => nextPhase(p, 'retry'));
       setSrc(null);
       setAttempt((a) => a + 1);
     }, retryDelayMs(attempt));
@@ -71,8 +95,8 @@ export function SmartImage({ region, objectKey, alt, credentials, className, eag
           loading={eager ? 'eager' : 'lazy'}
           decoding="async"
           className={phase === 'loaded' ? 'img shown' : 'img pending'}
-          onLoad={() => setPhase('loaded')}
-          onError={() => setPhase('replicating')}
+          onLoad={() => setPhase((p) => nextPhase(p, 'loaded'))}
+          onError={() => setPhase((p) => nextPhase(p, 'failed'))}
         />
       )}
       {phase !== 'loaded' && (
