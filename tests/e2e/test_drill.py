@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner, Result
 
@@ -175,33 +176,33 @@ def restore(session_file: Path) -> Result:
                               obj=Factory(session_file=session_file))
 
 
-def test_restore_with_the_primary_down_leaves_the_app_in_failover_and_exits_4(sandbox: Sandbox,
-                                                                              session_file: Path) -> None:
-    set_state_everywhere(sandbox, "failover")
+def restore_with_the_primary_down(sandbox: Sandbox, session_file: Path, state: str) -> dict[str, Any]:
+    """`drill --restore` from `state` in both regions while the primary is down: exit 4, the application in
+    failover (the secondary takes the writes) and the command to finish printed; its JSON answer."""
+    set_state_everywhere(sandbox, state)
     primary, secondary = sandbox.cloud.regions
-    before = states(sandbox)[secondary]
     sandbox.cloud.set_outage(primary, True)
     result = restore(session_file)
     assert result.exit_code == 4, result.output
     answer = json.loads(result.stdout)
     assert answer["restored"] is False and answer["state"] == "failover"
-    assert "the primary region" in answer["detail"] and "does not answer" in answer["detail"]
     assert "once the primary answers, run: python -m ops --sandbox drill --restore" in result.stderr
-    assert states(sandbox) == {secondary: before}  # nothing written: the secondary still takes writes
+    assert states(sandbox)[secondary][0] == "failover"
+    return answer
+
+
+def test_restore_with_the_primary_down_leaves_the_app_in_failover_and_exits_4(sandbox: Sandbox,
+                                                                              session_file: Path) -> None:
+    answer = restore_with_the_primary_down(sandbox, session_file, "failover")
+    assert "the primary region" in answer["detail"] and "does not answer" in answer["detail"]
+    assert "the secondary region keeps failover" in answer["detail"]  # nothing written
 
 
 def test_restore_puts_a_fenced_app_back_in_failover_while_the_primary_is_down_then_finishes_once_it_answers(
         sandbox: Sandbox, session_file: Path) -> None:
-    set_state_everywhere(sandbox, "fenced")
-    primary, secondary = sandbox.cloud.regions
-    sandbox.cloud.set_outage(primary, True)
-    result = restore(session_file)
-    assert result.exit_code == 4, result.output
-    answer = json.loads(result.stdout)
-    assert answer["restored"] is False and answer["state"] == "failover"
+    answer = restore_with_the_primary_down(sandbox, session_file, "fenced")
     assert "failover (version" in answer["detail"] and "via the secondary region" in answer["detail"]
-    assert states(sandbox)[secondary][0] == "failover"  # writable again, in the secondary
-    sandbox.cloud.set_outage(primary, False)
+    sandbox.cloud.set_outage(sandbox.cloud.regions[0], False)
     result = restore(session_file)  # the command it printed, once the primary answers
     assert result.exit_code == 0, result.output
     assert "active" in json.loads(result.stdout)["detail"] and "via the primary region" in result.stdout

@@ -5,6 +5,7 @@ version; otherwise the application stays, or is put back, in `failover` through 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.ops.conftest import STACK
 
@@ -45,13 +46,20 @@ def test_restore_never_writes_active_through_the_secondary_when_the_primary_lags
     assert world.audit("primary") == []  # nothing written where nobody could confirm it
 
 
-def test_restore_with_the_primary_down_leaves_failover_untouched_and_exits_4(ops, world):
-    world.put_both("failover", 3)
+def restore_with_the_primary_down(ops, world, state: str, version: int) -> tuple[Any, dict[str, Any]]:
+    """`drill --restore` from `state` at `version` in both regions, the primary down: exit 4, not restored."""
+    world.put_both(state, version)
     world.factory.down.add(world.primary)
     result = ops(*RESTORE)
     assert result.exit_code == 4, result.output
     answer = json.loads(result.stdout)
-    assert answer["restored"] is False and answer["state"] == "failover"
+    assert answer["restored"] is False
+    return result, answer
+
+
+def test_restore_with_the_primary_down_leaves_failover_untouched_and_exits_4(ops, world):
+    result, answer = restore_with_the_primary_down(ops, world, "failover", 3)
+    assert answer["state"] == "failover"
     assert answer["detail"].startswith(f"the primary region ({world.primary}) does not answer (Could not connect")
     assert "the secondary region keeps failover: the secondary takes the writes; " + LATER in answer["detail"]
     assert result.stderr.endswith(f"error: not restored: {answer['detail']}\n")
@@ -59,11 +67,8 @@ def test_restore_with_the_primary_down_leaves_failover_untouched_and_exits_4(ops
 
 
 def test_restore_puts_a_fenced_app_in_failover_when_the_primary_is_down(ops, world):
-    world.put_both("fenced", 4)
-    world.factory.down.add(world.primary)
-    result = ops(*RESTORE)
-    assert result.exit_code == 4, result.output
-    assert json.loads(result.stdout)["state"] == "failover"
+    _, answer = restore_with_the_primary_down(ops, world, "fenced", 4)
+    assert answer["state"] == "failover"
     assert states(world)["secondary"] == ("failover", 5)
     [record] = world.audit("secondary")
     assert record["via"] == "secondary" and record["reason"].startswith("drill restore: the primary region")
@@ -87,12 +92,8 @@ def test_restore_holds_failover_when_the_primary_stops_answering_before_active(o
 
 
 def test_restore_does_not_fail_over_an_active_app_whose_primary_is_down(ops, world):
-    world.put_both("active", 2)
-    world.factory.down.add(world.primary)
-    result = ops(*RESTORE)
-    assert result.exit_code == 4, result.output
-    answer = json.loads(result.stdout)
-    assert answer["restored"] is False and answer["state"] == "active"
+    _, answer = restore_with_the_primary_down(ops, world, "active", 2)
+    assert answer["state"] == "active"
     assert "a restore does not fail over an active application: docs/failover-runbook.md does" in answer["detail"]
     assert states(world)["secondary"] == ("active", 2) and world.audit("secondary") == []
 
