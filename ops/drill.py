@@ -225,9 +225,16 @@ def restore_command(target: Target) -> str:
     return f"python -m ops {option} drill --restore"
 
 
-def preflight(factory: Factory, target: Target) -> list[RegionState]:
-    """Both regions answer and hold `active`, else ConflictError (exit 3) saying why; nothing is changed."""
+def preflight(factory: Factory, target: Target, wait: float = 0.0) -> list[RegionState]:
+    """Both regions answer and hold `active`, else ConflictError (exit 3) saying why; nothing is changed.
+
+    A region one version behind an `active` the other reads is still receiving the switch by replication: it
+    is given `wait` seconds (bounded) to read it before the drill refuses."""
     states = [read_state(factory, target, role) for role in REGION_ROLES]
+    latest = max((s for s in states if s.found), key=lambda s: s.version or 0, default=None)
+    if latest is not None and latest.state == "active":
+        states = [wait_for_state(factory, target, s.role, "active", latest.version, wait)
+                  if s.found and (s.version or 0) < (latest.version or 0) else s for s in states]
     problems = []
     for s in states:
         if not s.reachable:
@@ -396,7 +403,7 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
     """Walk the runbook under load; see the module docstring. Pre-flight refusals raise ConflictError
     before anything changes; any later failure or Ctrl-C ends in a restored (or restorable) application
     and a result whose `aborted` says why."""
-    preflight(factory, target)
+    preflight(factory, target, plan.state_timeout)
     began = time.monotonic()
 
     def now() -> float:

@@ -1,12 +1,17 @@
-"""`drill --restore` against both regions in moto (no replication: each region holds what was written
-through it), simulated time: `active` is written only through a primary that answers and reads the latest
-version; otherwise the application stays, or is put back, in `failover` through the secondary (exit 4)."""
+"""The drill's pre-flight and `drill --restore` against both regions in moto (no replication: each region holds
+what was written through it), simulated time: `active` is written only through a primary that answers and reads
+the latest version; otherwise the application stays, or is put back, in `failover` through the secondary (exit 4).
+The pre-flight gives a switch to `active` still replicating a bounded wait."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+
+from ops.drill import preflight
+from ops.errors import ConflictError
 from tests.ops.conftest import STACK
 
 RESTORE = ("drill", "--restore", "--json", "--state-timeout", "1", "--drain-timeout", "1")
@@ -111,3 +116,40 @@ def test_restore_with_no_region_answering_exits_4(ops, world):
     assert result.exit_code == 4, result.output
     answer = json.loads(result.stdout)
     assert answer["state"] is None and answer["detail"].startswith("no region answered: primary: Could not connect")
+
+
+# -- pre-flight --------------------------------------------------------------------------------------------------
+
+
+def stack_target(world):
+    return world.factory.stack_target(STACK)
+
+
+def test_preflight_waits_for_a_switch_to_active_still_replicating(world):
+    world.put_state("primary", "active", 3)
+    world.put_state("secondary", "fenced", 2)  # the switch to active has not reached it yet
+
+    def replicated(_: float) -> None:
+        world.put_state("secondary", "active", 3)
+
+    world.factory.on_sleep = replicated
+    states = preflight(world.factory, stack_target(world), wait=1)
+    assert [(s.state, s.version) for s in states] == [("active", 3), ("active", 3)]
+    assert world.factory.slept  # it waited, bounded
+
+
+def test_preflight_refuses_when_the_other_region_never_reads_active(world):
+    world.put_state("primary", "active", 3)
+    world.put_state("secondary", "fenced", 2)
+    with pytest.raises(ConflictError) as refused:
+        preflight(world.factory, stack_target(world), wait=1)
+    assert "the secondary region" in str(refused.value) and "reads fenced (version 2), not active" in str(
+        refused.value)
+    assert sum(world.factory.slept) >= 1 and states(world)["secondary"] == ("fenced", 2)
+
+
+def test_preflight_does_not_wait_for_a_region_whose_state_is_not_behind(world):
+    world.put_both("fenced", 3)
+    with pytest.raises(ConflictError):
+        preflight(world.factory, stack_target(world), wait=10)
+    assert world.factory.slept == []
