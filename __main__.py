@@ -212,6 +212,7 @@ operator = OperatorAccess(
         data_table_arns=[tables.arns_in(region, account_id)[t] for region in regions for t in ("comments", "photos")],
         user_pool_arns=[identities[role].user_pool_arn for role in ("primary", "secondary")],
         photo_bucket_arns=list(store.bucket_arns.values()),
+        marker_table_arns=[tables.arns_in(regions.primary, account_id)[Table.PHOTOS]],
         trusted_principals=settings.operator_principals,
         require_mfa=settings.operator_require_mfa,
     ),

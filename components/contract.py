@@ -42,6 +42,37 @@ def photo_key(owner: str, photo_id: str) -> str:
     return f"{PHOTO_PREFIX}{owner}/{photo_id}"
 
 
+class GalleryItem:
+    """The photos table's items, as the registration writes them (components/templates/photos-post.request.vtl;
+    the tests check the template against these names and `photo_id_marker`): one gallery item per registered
+    photo in the GALLERY partition, and one uniqueness marker per photo id in the PHOTO_IDS partition."""
+
+    PARTITION = "gallery"  # S, hash key: GALLERY (gallery items) or PHOTO_IDS (uniqueness markers)
+    SORT_KEY = "photoKey"  # S, range key: "<13-digit epoch ms>-<photoId>" (gallery item); the photo id (marker)
+    PHOTO_ID = "photoId"  # S
+    KEY = "key"  # S, the object key: photo_key(owner, photoId) (records of older releases: public/<photoId>)
+    OWNER = "owner"  # S, the user-pool username (records of older releases: an identity id)
+    CREATED_AT = "createdAt"  # N, epoch milliseconds (API Gateway's request time)
+    SIZE = "size"  # N, bytes
+    CONTENT_TYPE = "contentType"  # S
+    ATTRIBUTES = (PARTITION, SORT_KEY, PHOTO_ID, KEY, OWNER, CREATED_AT, SIZE, CONTENT_TYPE)
+    # The marker: who registered the id, and when. Put only if absent, so an id is registered once, by anyone.
+    MARKER_ATTRIBUTES = (PARTITION, SORT_KEY, OWNER, CREATED_AT)
+    MARKER_CONDITION = f"attribute_not_exists({SORT_KEY})"
+
+
+def photo_id_marker(photo_id: str, owner: str, created_at_ms: str) -> dict[str, Any]:
+    """The uniqueness marker of a registered photo id (DynamoDB JSON; `created_at_ms` a DynamoDB number string),
+    put with GalleryItem.MARKER_CONDITION: by the registration in one transaction with its gallery item, and by
+    `ops photos migrate` for the photos older releases registered without one."""
+    return {
+        GalleryItem.PARTITION: {"S": PHOTO_IDS},
+        GalleryItem.SORT_KEY: {"S": photo_id},
+        GalleryItem.OWNER: {"S": owner},
+        GalleryItem.CREATED_AT: {"N": created_at_ms},
+    }
+
+
 class Table:
     """Logical table names (keys of the `tables` output) and their key schema."""
 
@@ -56,7 +87,7 @@ class Table:
         # commentKey = "<13-digit epoch ms>-<commentId>": one Query, creation order.
         COMMENTS: ("photoId", "commentKey"),
         # photoKey = "<13-digit epoch ms>-<photoId>": one Query, newest first.
-        PHOTOS: ("gallery", "photoKey"),
+        PHOTOS: (GalleryItem.PARTITION, GalleryItem.SORT_KEY),
         # auditKey = "<13-digit epoch ms>-<unique>": one record per state switch, one Query newest first.
         STATE_AUDIT: ("appId", "auditKey"),
     }

@@ -5,10 +5,11 @@ configured principals may assume (`operatorPrincipals`, with MFA unless `operato
 false); with none configured the role trusts nobody. It grants every shared route of every API
 (including `PUT /state`), the conditional UpdateItem on the AppConfig table and the audit record's
 PutItem (one transaction) in BOTH regions, so the state can be switched through whichever region is
-still up, reading the audit trail, and removing unregistered photo objects (`ops photos sweep`: list and
-delete under `public/` only; the app users' bucket-policy denials name their roles, not this one). The
-app users' role gets none of this, and the operator writes no photo or comment: those routes are
-owner-scoped (docs/identity.md).
+still up, reading the audit trail, removing unregistered photo objects (`ops photos sweep`: list and
+delete under `public/` only; the app users' bucket-policy denials name their roles, not this one), and
+writing the uniqueness markers older registrations lack (`ops photos migrate`: PutItem in the primary's
+photos table, marker partition only). The app users' role gets none of this, and the operator writes no
+photo, gallery item or comment: those routes are owner-scoped (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import PHOTO_PREFIX
+from components.contract import PHOTO_IDS, PHOTO_PREFIX
 from components.regions import Region
 
 MAX_IAM_NAME = 64  # roles; managed policy names allow 128
@@ -38,6 +39,13 @@ SYNC_USERS_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUs
 # the photos table's Query, CountItems): under the photo prefix only, no write, no version deletes.
 SWEEP_LIST_CONDITION = {"StringLike": {"s3:prefix": [PHOTO_PREFIX, f"{PHOTO_PREFIX}*"]}}
 SWEEP_DELETE_ACTIONS = ["s3:DeleteObject"]
+# `ops photos migrate` puts the uniqueness markers of photos registered before markers existed: PutItem on the
+# photos table, only in the marker partition (DynamoDB's fine-grained access: the request's partition key values
+# must all be PHOTO_IDS, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
+# so no gallery item can be written or replaced. IAM cannot require the ConditionExpression: the command puts each
+# marker only if absent.
+MARKER_ACTIONS = ["dynamodb:PutItem"]
+MARKER_CONDITION = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [PHOTO_IDS]}}
 
 
 @dataclass
@@ -58,6 +66,8 @@ class OperatorAccessArgs:
     """User pool ARNs, primary first: `ops sync-users` lists both and creates users in the others."""
     photo_bucket_arns: Sequence[pulumi.Input[str]] = ()
     """ARNs of the photo buckets of both regions: `ops photos sweep` lists and deletes under the photo prefix."""
+    marker_table_arns: Sequence[pulumi.Input[str]] = ()
+    """ARN of the photos table `ops photos migrate` writes uniqueness markers into (the primary's: it replicates)."""
     trusted_principals: Sequence[str] = ()
     """Exact IAM role/user ARNs that may assume the role; empty: nobody may (a warning says so)."""
     require_mfa: bool = True
@@ -70,10 +80,11 @@ def operator_name(prefix: str) -> str:
 
 def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[str],
                     data_table_arns: Sequence[str] = (), user_pool_arns: Sequence[str] = (),
-                    audit_table_arns: Sequence[str] = (), photo_bucket_arns: Sequence[str] = ()) -> str:
+                    audit_table_arns: Sequence[str] = (), photo_bucket_arns: Sequence[str] = (),
+                    marker_table_arns: Sequence[str] = ()) -> str:
     """Call every route; read and (conditionally) update the state item in either region, with its audit
     record; count items and copy users for `ops status` and `ops sync-users`; list the photo objects and delete
-    unregistered ones for `ops photos sweep`."""
+    unregistered ones for `ops photos sweep`; put missing photo id markers for `ops photos migrate`."""
     statements = []
     routes = list(dict.fromkeys(invoke_arns))
     # IAM rejects a statement without resources: no routes, no statement.
@@ -106,6 +117,9 @@ def operator_policy(invoke_arns: Sequence[str], app_config_table_arns: Sequence[
                            "Resource": buckets, "Condition": SWEEP_LIST_CONDITION})
         statements.append({"Sid": "SweepUnregisteredPhotos", "Effect": "Allow", "Action": SWEEP_DELETE_ACTIONS,
                            "Resource": [f"{arn}/{PHOTO_PREFIX}*" for arn in buckets]})
+    if marker_table_arns:
+        statements.append({"Sid": "MigratePhotoIdMarkers", "Effect": "Allow", "Action": MARKER_ACTIONS,
+                           "Resource": list(dict.fromkeys(marker_table_arns)), "Condition": MARKER_CONDITION})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -171,6 +185,7 @@ class OperatorAccess(pulumi.ComponentResource):
                 pulumi.Output.all(*args.user_pool_arns),
                 pulumi.Output.all(*args.audit_table_arns),
                 pulumi.Output.all(*args.photo_bucket_arns),
+                pulumi.Output.all(*args.marker_table_arns),
             ).apply(lambda arns: operator_policy(*arns)),
             opts=region.opts(self),
         )

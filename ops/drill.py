@@ -11,9 +11,11 @@ Meanwhile the drill walks the runbook:
     secondary -> [primary back] -> fence -> drain back -> [the primary reads `fenced`] -> active -> steady
 
 Every wait is bounded (`DrillPlan.state_timeout`, `drain_timeout`: defaults for the sandbox and for real
-stacks). On any failure or Ctrl-C the drill stops the workload, walks the application back to `active`
-through whichever region answers (failover -> fenced -> drain back, bounded -> active), or names the one
-command that will (`drill --restore`), exits non-zero and records the abort in its report.
+stacks). On any failure or Ctrl-C the drill stops the workload and walks the application back to `active`
+(failover -> fenced -> the primary reads it -> drain back, bounded -> active through the primary), exits 1 and
+records the abort in its report. `active` is only ever written once the primary answers and reads the latest
+version: otherwise the application stays (or is put back) in `failover` through the secondary, which takes the
+writes, and the drill names the command to run once the primary answers (`drill --restore`) and exits 4.
 
 RTO: the longest time clients could not write (last acknowledged write before a switch to the
 first one after). RPO: acknowledged writes of the old region missing in the new one at the
@@ -37,7 +39,7 @@ from components.contract import REGION_ROLES
 from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
 from ops.drill_model import Attempt, DrillResult, Event, Window, summary_rows
-from ops.errors import FAILED, ConflictError, OpsError, UsageError, describe
+from ops.errors import FAILED, OK, UNREACHABLE, ConflictError, OpsError, UnreachableError, UsageError, describe
 from ops.factory import Factory, Target
 from ops.output import JsonOption, emit_json, say, table
 from ops.smoke import PIXEL, app_config, credentials, sign_in
@@ -223,9 +225,16 @@ def restore_command(target: Target) -> str:
     return f"python -m ops {option} drill --restore"
 
 
-def preflight(factory: Factory, target: Target) -> list[RegionState]:
-    """Both regions answer and hold `active`, else ConflictError (exit 3) saying why; nothing is changed."""
+def preflight(factory: Factory, target: Target, wait: float = 0.0) -> list[RegionState]:
+    """Both regions answer and hold `active`, else ConflictError (exit 3) saying why; nothing is changed.
+
+    A region one version behind an `active` the other reads is still receiving the switch by replication: it
+    is given `wait` seconds (bounded) to read it before the drill refuses."""
     states = [read_state(factory, target, role) for role in REGION_ROLES]
+    latest = max((s for s in states if s.found), key=lambda s: s.version or 0, default=None)
+    if latest is not None and latest.state == "active":
+        states = [wait_for_state(factory, target, s.role, "active", latest.version, wait)
+                  if s.found and (s.version or 0) < (latest.version or 0) else s for s in states]
     problems = []
     for s in states:
         if not s.reachable:
@@ -274,30 +283,96 @@ class Runbook:
         self.mark(state, detail)
 
 
+@dataclass
+class Restoration:
+    """How a walk back to `active` ended."""
+
+    restored: bool  # the primary answers and reads `active`
+    state: str | None  # the state the application is left in, as last written or read (None: unknown)
+    detail: str  # what happened; when not restored, it ends with the command that finishes the walk
+    exit_code: int = OK  # not restored: UNREACHABLE when a region did not answer (or read late), else its error's
+
+
 def restore(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
-            notify: Callable[[str], None] = say, since_ms: int | None = None) -> tuple[bool, str]:
-    """Walk the application back to `active` through whichever region answers (the one that has seen the
-    latest version): failover -> fenced -> (the secondary's acknowledged writes drained into the primary,
-    bounded) -> active. (restored, what happened or why not)."""
-    readings = [read_state(factory, target, role) for role in REGION_ROLES]
-    answering = [s for s in readings if s.reachable and s.found]
+            notify: Callable[[str], None] = say, since_ms: int | None = None) -> Restoration:
+    """Walk the application back to `active`, never to an `active` nobody can write in.
+
+    `active` is written only through the primary, and only once the primary answers and reads the latest
+    version (waited for, bounded): failover -> fenced (through the region holding the latest version) -> the
+    primary reads it -> the secondary's writes drained into the primary (bounded, best effort) -> active.
+    When the primary does not answer, or does not read the latest version in time, the application stays in
+    `failover` (or is put back there, from `fenced`) through the secondary, which takes the writes, and the
+    result names the command to run once the primary answers (exit 4). An `active` the primary does not
+    confirm is left as it is: failing over is the runbook's decision (docs/failover-runbook.md), not a
+    restore's."""
+    readings = {role: read_state(factory, target, role) for role in REGION_ROLES}
+    answering = [s for s in readings.values() if s.reachable and s.found]
+    later = f"once the primary answers, run: {restore_command(target)}"
     if not answering:
-        return False, "no region answered: " + "; ".join(f"{s.role}: {s.error}" for s in readings)
-    best = max(answering, key=lambda s: (s.version or 0, s.role == "primary"))
-    via, steps = Via(best.role), []
+        return Restoration(False, None, "no region answered: " + "; ".join(
+            f"{s.role}: {s.error}" for s in readings.values()) + f"; {later}", UNREACHABLE)
+    latest = max(answering, key=lambda s: (s.version or 0, s.role == "primary"))
+    primary = readings["primary"]
+    steps: list[str] = []
+    down = (None if primary.reachable and primary.found else
+            f"does not answer ({primary.error})" if not primary.reachable else "has no state item")
     try:
-        if best.state == "active":
-            return True, f"{best.role} region reads active (version {best.version}): nothing to do"
-        if best.state == "failover":
-            set_state(factory, target, "fenced", via=via, reason="drill restore", notify=notify)
-            steps.append(f"fenced via the {via.value} region")
-        steps.append(_drain_back(factory, target, user, attempts, plan, {s.role: s for s in readings}, since_ms))
-        change = set_state(factory, target, "active", via=via, reason="drill restore", notify=notify)
+        if latest.state == "active":
+            seen = down or _primary_reads(factory, target, "active", latest.version, plan)
+            if seen is None:
+                return Restoration(True, "active", f"the primary region reads active (version {latest.version}): "
+                                   "nothing to do")
+            return Restoration(False, "active", f"the {latest.role} region reads active (version {latest.version}) "
+                               f"but the primary region ({primary.region}) {seen}; nothing written (a restore does "
+                               "not fail over an active application: docs/failover-runbook.md does); " + later,
+                               UNREACHABLE)
+        if down:
+            return _hold_failover(factory, target, steps, f"the primary region ({primary.region}) {down}", later,
+                                  notify)
+        version = latest.version
+        if latest.state == "failover":
+            change = set_state(factory, target, "fenced", via=Via(latest.role), reason="drill restore", notify=notify)
+            steps.append(f"fenced via the {change.via} region")
+            version = change.version
+        seen = _primary_reads(factory, target, "fenced", version, plan)
+        if seen is not None:
+            return _hold_failover(factory, target, steps, f"the primary region {seen}", later, notify)
+        steps.append(_drain_back(factory, target, user, attempts, plan, readings, since_ms))
+        try:
+            change = set_state(factory, target, "active", via=Via.primary, reason="drill restore", notify=notify)
+        except UnreachableError:
+            return _hold_failover(factory, target, steps, f"the primary region ({primary.region}) stopped "
+                                  "answering: active not written", later, notify)
         steps.append(f"active (version {change.version}) via the {change.via} region")
     except (OpsError, KeyboardInterrupt) as error:
         reason = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
-        return False, f"{'; '.join(steps + [reason])}. Run: {restore_command(target)}"
-    return True, "; ".join(steps)
+        code = error.exit_code if isinstance(error, OpsError) else FAILED
+        return Restoration(False, None, f"{'; '.join(steps + [reason])}. Run: {restore_command(target)}", code)
+    return Restoration(True, "active", "; ".join(steps))
+
+
+def _primary_reads(factory: Factory, target: Target, state: str, version: int | None, plan: DrillPlan) -> str | None:
+    """None once the primary reads `state` at `version` or later (bounded wait), else what it reads, in words."""
+    seen = wait_for_state(factory, target, "primary", state, version, plan.state_timeout)
+    if seen.found and seen.state == state and (seen.version or 0) >= (version or 0):
+        return None
+    now = f"it reads {seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
+    return f"does not read {state} (version {version}) within {plan.state_timeout:g} s ({now})"
+
+
+def _hold_failover(factory: Factory, target: Target, steps: list[str], why: str, later: str,
+                   notify: Callable[[str], None]) -> Restoration:
+    """The primary cannot take `active`: keep (or put) the application in `failover` through the secondary."""
+    try:
+        change = set_state(factory, target, "failover", via=Via.secondary, reason=f"drill restore: {why}",
+                           notify=notify)
+    except OpsError as error:
+        return Restoration(False, None, f"{'; '.join(steps + [why])}; failover through the secondary failed too: "
+                           f"{error}; {later}", UNREACHABLE)
+    held = (f"failover (version {change.version}) via the secondary region" if change.changed else
+            "the secondary region keeps failover")
+    return Restoration(False, "failover", f"{'; '.join(steps + [why, held])}: the secondary takes the writes; "
+                       f"{later}", UNREACHABLE)
 
 
 def _drain_back(factory: Factory, target: Target, user: AppUser | None, attempts: list[Attempt], plan: DrillPlan,
@@ -328,7 +403,7 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
     """Walk the runbook under load; see the module docstring. Pre-flight refusals raise ConflictError
     before anything changes; any later failure or Ctrl-C ends in a restored (or restorable) application
     and a result whose `aborted` says why."""
-    preflight(factory, target)
+    preflight(factory, target, plan.state_timeout)
     began = time.monotonic()
 
     def now() -> float:
@@ -396,7 +471,9 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
                          aborted=aborted)
     if aborted:
         say(f"drill aborted: {aborted}; returning the application to active ...")
-        result.restored, result.restore = restore(factory, target, user, attempts, plan, since_ms=workload.since_ms)
+        walked = restore(factory, target, user, attempts, plan, since_ms=workload.since_ms)
+        result.restored, result.restore, result.left_in = walked.restored, walked.detail, walked.state
+        result.restore_exit = walked.exit_code
         mark("restored" if result.restored else "not restored", result.restore)
         result.events = events
     if all(read_state(factory, target, role).reachable for role in REGION_ROLES):
@@ -454,7 +531,8 @@ def drill_command(
         min=0.5, max=7200, help="Seconds to wait until every acknowledged write is in the other region (default: "
         f"sandbox {DEFAULT_TIMEOUTS['sandbox'][1]:g}, stack {DEFAULT_TIMEOUTS['stack'][1]:g}).")] = None,
     restore_only: Annotated[bool, typer.Option("--restore", help="Run no drill: walk the application back to "
-                                               "active through whichever region answers (fenced, drain, active).")]
+                                               "active (fenced, drain, active through the primary); with the primary "
+                                               "down it stays in failover (exit 4).")]
     = False,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="Where the report goes.")] = Path("drill-report"),
     username: Annotated[str | None, typer.Option(help="App user the workload signs in as.")] = None,
@@ -464,20 +542,21 @@ def drill_command(
     """Fail over and back under a steady signed workload; report RTO, RPO, drain time and reconciliation.
 
     Starts only from active in both regions (else exit 3). Writes drill.md, drill.json and drill.png to
-    --report-dir. On any failure or Ctrl-C it returns the application to active (or prints the command
-    that will) and exits 1; also exit 1 if any acknowledged write was lost or duplicated."""
+    --report-dir. On any failure or Ctrl-C it returns the application to active and exits 1; when the primary
+    does not answer it keeps the application in failover through the secondary instead, prints the command
+    to run once the primary answers and exits 4. Also exit 1 if any acknowledged write was lost or duplicated."""
     cli = cli_of(ctx)
     target = cli.target()
     target.check("tables")
     plan = DrillPlan.for_target(target, rate=rate, steady=steady, outage=outage, state_timeout=state_timeout,
                                 drain_timeout=drain_timeout)
     if restore_only:
-        restored, detail = restore(cli.factory, target, None, [], plan)
+        walked = restore(cli.factory, target, None, [], plan)
         if as_json:
-            emit_json({"restored": restored, "detail": detail})
-        if not restored:
-            raise OpsError(f"not restored: {detail}")
-        say(f"{target.label} is active: {detail}")
+            emit_json({"restored": walked.restored, "state": walked.state, "detail": walked.detail})
+        if not walked.restored:
+            raise OpsError(f"not restored: {walked.detail}", walked.exit_code)
+        say(f"{target.label} is active: {walked.detail}")
         return
     from ops.drill_report import write_report  # matplotlib: only when a report is written
 
@@ -494,7 +573,9 @@ def drill_command(
     say(f"report: {', '.join(str(p) for p in paths.values())}")
     if result.aborted:
         back = "the application is back to active" if result.restored else f"NOT restored: {result.restore}"
-        raise OpsError(f"drill aborted: {result.aborted}; {back}", FAILED)
+        # A primary that did not answer (the application held in failover) is exit 4, like `drill --restore`.
+        code = result.restore_exit if not result.restored and result.restore_exit == UNREACHABLE else FAILED
+        raise OpsError(f"drill aborted: {result.aborted}; {back}", code)
     if not result.passed:
         raise OpsError(f"{len(result.lost)} lost, {len(result.duplicated)} duplicated"
                        f"{'' if result.reconciled else ', not reconciled'}", FAILED)

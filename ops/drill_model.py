@@ -66,6 +66,8 @@ class DrillResult:
     aborted: str | None = None  # why the drill stopped before the end (None: it walked the whole runbook)
     restored: bool | None = None  # after an abort: is the application back to `active`?
     restore: str = ""  # what the restore did, or the command that will restore the application
+    left_in: str | None = None  # after an abort: the state the restore left the application in (None: unknown)
+    restore_exit: int = 0  # after an abort: the restore's exit code (4: the primary did not answer)
     reconciled: bool = True  # False when the end-of-drill reconciliation could not run (a region down)
 
     @property
@@ -101,6 +103,7 @@ class DrillResult:
             "aborted": self.aborted,
             "restored": self.restored,
             "restore": self.restore,
+            "leftIn": self.left_in,
             "rateWritesPerSecond": self.rate,
             "primaryOutage": self.outage,
             "durationS": round(self.duration, 3),

@@ -31,7 +31,8 @@ def markdown(result: DrillResult) -> str:
     aborted = []
     if result.aborted:
         back = (f"The application is back to `active`: {result.restore}." if result.restored else
-                f"**The application is NOT back to `active`**: run `{result.restore}`.")
+                f"**The application is NOT back to `active`** (left in `{result.left_in or 'unknown'}`): "
+                f"{result.restore}.")
         aborted = [f"**Aborted**: {result.aborted}. {back}", ""]
     lines = [
         f"# Failover drill on {result.target}",

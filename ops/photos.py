@@ -1,4 +1,5 @@
 """`photos sweep`: photo objects that no registration names, in both regions; a dry run unless --apply.
+`photos migrate`: the uniqueness marker of every registered photo that lacks one; a dry run unless --apply.
 
 Bytes reach S3 before their registration, and only the registration is fenced (docs/identity.md, "What the
 fence covers"): an upload whose registration was refused (fenced, a photo id already taken) or never sent (a
@@ -17,6 +18,15 @@ and the bytes stay as a noncurrent version until the bucket's lifecycle rule exp
 
 The operator policy grants exactly this (components/operator.py): `s3:ListBucket` under `public/`,
 `s3:DeleteObject` on `public/*`, and `dynamodb:Query` on the photos table.
+
+Registration puts a uniqueness marker per photo id (contract.photo_id_marker) with the gallery item, so an id is
+registered once, by anyone. Photos registered by releases older than the markers have none, so anybody could
+register their ids again (a second gallery entry, another owner). The migration reads the gallery items and the
+markers of the primary's photos table (a global table: every registration of either region is there once
+replicated, and a marker written there replicates to the secondary like any registration) and puts the missing
+markers, each conditional on its absence (GalleryItem.MARKER_CONDITION): a marker is never overwritten, whether a
+registration or another run wrote it meanwhile. The operator may put items in that table's marker partition only
+(`dynamodb:PutItem` with `dynamodb:LeadingKeys` = PHOTO_IDS, the primary's table).
 """
 
 from __future__ import annotations
@@ -28,13 +38,21 @@ from typing import Annotated, Any
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.contract import GALLERY, PHOTO_PREFIX, REGION_ROLES, RegionOut, Table
+from components.contract import (
+    GALLERY,
+    PHOTO_IDS,
+    PHOTO_PREFIX,
+    REGION_ROLES,
+    GalleryItem,
+    RegionOut,
+    Table,
+    photo_id_marker,
+)
 from ops.context import OpsGroup, cli_of
 from ops.errors import OpsError, UnreachableError, describe, is_unreachable
 from ops.factory import Factory, Target
 from ops.output import JsonOption, emit_json, human_time, say, table
 
-RECORD_KEY = "key"  # the gallery item's object key (components/templates/photos-post.request.vtl)
 DEFAULT_HOURS = 24
 MAX_HOURS = 24 * 365 * 10
 HOUR_MS = 3_600_000
@@ -101,13 +119,20 @@ def registered_keys(factory: Factory, target: Target, role: str) -> set[str]:
     client = factory.client(target, "dynamodb", target.region(role))
     what = f"the photo registrations of {target.region(role)}"
     try:
-        pages = _pages(client.get_paginator("query"), what, TableName=target.table(Table.PHOTOS),
-                       KeyConditionExpression="#g = :g", ProjectionExpression="#k",
-                       ExpressionAttributeNames={"#g": Table.KEYS[Table.PHOTOS][0], "#k": RECORD_KEY},
-                       ExpressionAttributeValues={":g": {"S": GALLERY}}, ConsistentRead=True)
-        return {item[RECORD_KEY]["S"] for page in pages for item in page.get("Items", []) if RECORD_KEY in item}
+        items = partition(client, target, GALLERY, what, (GalleryItem.KEY,))
+        return {item[GalleryItem.KEY]["S"] for item in items if GalleryItem.KEY in item}
     except (BotoCoreError, ClientError) as error:
         raise _ReadError(f"could not read {what}", error) from None
+
+
+def partition(client: Any, target: Target, name: str, what: str, attributes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every item of one partition of the photos table (consistent reads), `attributes` only (DynamoDB JSON)."""
+    names = {f"#a{index}": attribute for index, attribute in enumerate(attributes)}
+    pages = _pages(client.get_paginator("query"), what, TableName=target.table(Table.PHOTOS),
+                   KeyConditionExpression="#p = :p", ProjectionExpression=", ".join(names),
+                   ExpressionAttributeNames={"#p": GalleryItem.PARTITION, **names},
+                   ExpressionAttributeValues={":p": {"S": name}}, ConsistentRead=True)
+    return [item for page in pages for item in page.get("Items", [])]
 
 
 def _batches(items: list[Stray], size: int) -> Iterable[list[Stray]]:
@@ -161,6 +186,106 @@ def sweep_photos(factory: Factory, target: Target, older_than_hours: int = DEFAU
             mine = [s for s in result.strays if s.role == role]
             if mine:
                 delete_strays(factory, target, role, mine)
+    return result
+
+
+# ---------------------------------------------------------------- migrate
+
+MIGRATE_ROLE = REGION_ROLES[0]  # the primary: its photos table holds every registration once replicated
+MIGRATE_WHY = ("the photos table is a global table: every registration of either region is there once replicated, "
+               "and the markers written there replicate to the secondary like any registration")
+
+
+@dataclass
+class MissingMarker:
+    """A registered photo id without its uniqueness marker (a registration of an older release)."""
+
+    photoId: str  # noqa: N815 (JSON names)
+    owner: str
+    createdAt: int  # noqa: N815 epoch ms of its (first) registration
+    key: str
+    registrations: int = 1  # gallery items naming the id (older releases could register one id twice)
+    written: bool = False
+    alreadyThere: bool = False  # noqa: N815 a marker appeared meanwhile (a registration, another run): kept
+    error: str | None = None
+
+
+@dataclass
+class MigrateResult:
+    dryRun: bool  # noqa: N815
+    role: str
+    region: str
+    registrations: int = 0  # gallery items read
+    markers: int = 0  # uniqueness markers read
+    missing: list[MissingMarker] = field(default_factory=list)
+    stopped: bool = False  # the primary stopped answering: the markers after the failed one were not attempted
+
+    @property
+    def failed(self) -> list[MissingMarker]:
+        return [m for m in self.missing if m.error]
+
+
+def _text(item: dict[str, Any], name: str) -> str:
+    value = item.get(name) or {}
+    return str(value.get("S") or value.get("N") or "")
+
+
+def missing_markers(gallery: list[dict[str, Any]], markers: set[str]) -> list[MissingMarker]:
+    """The registered photo ids (from the gallery items) without a marker, oldest first; an id registered more
+    than once gets the marker of its first registration."""
+    found: dict[str, MissingMarker] = {}
+    for item in sorted(gallery, key=lambda i: _text(i, GalleryItem.SORT_KEY)):  # "<13-digit ms>-<photoId>"
+        sort_key = _text(item, GalleryItem.SORT_KEY)
+        stamp, _, derived = sort_key.partition("-")
+        photo_id = _text(item, GalleryItem.PHOTO_ID) or derived
+        if not photo_id or photo_id in markers:
+            continue
+        if photo_id in found:
+            found[photo_id].registrations += 1
+            continue
+        created = _text(item, GalleryItem.CREATED_AT) or stamp
+        found[photo_id] = MissingMarker(photo_id, _text(item, GalleryItem.OWNER) or "unknown",
+                                        int(created) if created.isdigit() else 0, _text(item, GalleryItem.KEY))
+    return list(found.values())
+
+
+def migrate_markers(factory: Factory, target: Target, apply: bool = False) -> MigrateResult:
+    """Find (and with `apply` put, conditionally) the missing uniqueness markers, in the primary's photos table."""
+    role, region = MIGRATE_ROLE, target.region(MIGRATE_ROLE)
+    result = MigrateResult(dryRun=not apply, role=role, region=region)
+    client = factory.client(target, "dynamodb", region)
+    try:
+        gallery = partition(client, target, GALLERY, f"the gallery of {region}",
+                            (GalleryItem.SORT_KEY, GalleryItem.PHOTO_ID, GalleryItem.OWNER, GalleryItem.CREATED_AT,
+                             GalleryItem.KEY))
+        markers = {_text(item, GalleryItem.SORT_KEY) for item in partition(
+            client, target, PHOTO_IDS, f"the photo id markers of {region}", (GalleryItem.SORT_KEY,))}
+    except (BotoCoreError, ClientError) as error:
+        exit_as = UnreachableError if is_unreachable(error) else OpsError
+        raise exit_as(f"could not read the photo registrations of {region}: {describe(error)}: nothing written; run "
+                      "it again once the primary answers") from None
+    result.registrations, result.markers = len(gallery), len(markers)
+    result.missing = missing_markers(gallery, markers)
+    if not apply:
+        return result
+    for missing in result.missing:
+        try:
+            client.put_item(TableName=target.table(Table.PHOTOS),
+                            Item=photo_id_marker(missing.photoId, missing.owner, str(missing.createdAt)),
+                            ConditionExpression=GalleryItem.MARKER_CONDITION)
+            missing.written = True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                missing.alreadyThere = True
+                continue
+            missing.error = describe(error)
+            if is_unreachable(error):
+                result.stopped = True
+                break
+        except BotoCoreError as error:
+            missing.error = describe(error)
+            result.stopped = True
+            break  # the region stopped answering: the rest stay for the next run
     return result
 
 
@@ -223,3 +348,57 @@ def _outcome(stray: Stray, apply: bool) -> str:
     if not apply:
         return "would delete"
     return "deleted" if stray.deleted else f"failed: {stray.error}"
+
+
+@app.command("migrate")
+def migrate_command(
+    ctx: typer.Context,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the missing markers (default: a dry run that only "
+                                        "lists them).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the uniqueness marker of every registered photo that lacks one (photos registered by releases older
+    than the markers), so nobody can register their ids again. Reads and writes the primary's photos table (a
+    global table: the markers replicate to the secondary); each marker is put only if absent, never overwritten.
+
+    Exit 0 when done (or a dry run), 1 when a write failed, 4 when the primary does not answer."""
+    target = cli_of(ctx).target()
+    target.check("tables")
+    result = migrate_markers(cli_of(ctx).factory, target, apply)
+    if as_json:
+        emit_json({**asdict(result), "failed": len(result.failed)})
+    elif result.missing:
+        table(f"registered photo ids without a uniqueness marker ({target.label}, {result.region})",
+              ["photo id", "owner", "registered (UTC)", "times", "outcome"],
+              [[m.photoId, m.owner, human_time(m.createdAt), m.registrations, _marker_outcome(m, apply)]
+               for m in result.missing], keep=("registered (UTC)",))
+    say(f"read in the {result.role} region ({result.region}) only: {MIGRATE_WHY}")
+    say(f"{result.registrations} registrations, {result.markers} markers; {len(result.missing)} registered photo "
+        "id(s) without a marker")
+    if not result.missing:
+        say("nothing to migrate")
+        return
+    if not apply:
+        say(f"dry run: {len(result.missing)} marker(s) would be written; run again with --apply")
+        return
+    written = sum(m.written for m in result.missing)
+    there = sum(m.alreadyThere for m in result.missing)
+    say(f"wrote {written} marker(s); {there} already there (kept as they are)")
+    if result.failed:
+        for missing in result.failed:
+            say(f"failed: {missing.photoId}: {missing.error}")
+        left = len(result.missing) - written - there
+        if result.stopped:
+            raise UnreachableError(f"the {result.role} region ({result.region}) stopped answering: {left} marker(s) "
+                                   "not written; run it again once it answers")
+        raise OpsError(f"{left} marker(s) not written: run it again")
+
+
+def _marker_outcome(missing: MissingMarker, apply: bool) -> str:
+    if not apply:
+        return "would write"
+    if missing.written:
+        return "written"
+    if missing.alreadyThere:
+        return "already there"
+    return f"failed: {missing.error}" if missing.error else "not attempted"

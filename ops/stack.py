@@ -7,15 +7,18 @@ streamed to stderr as it comes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pulumi import automation as auto
+from pulumi.automation import errors as auto_errors
 
 from components.contract import PROJECT, ui_config
 from ops.context import cli_of
-from ops.errors import OpsError, UsageError
+from ops.errors import OpsError, UsageError, to_exit
 from ops.output import JsonOption, emit_json, flatten, say, table
 
 RETAIN_DATA = f"{PROJECT}:retainData"
@@ -88,8 +91,9 @@ def deploy_command(
 def destroy_command(
     ctx: typer.Context,
     delete_data: Annotated[
-        bool, typer.Option("--delete-data", help="Also delete photos, tables and user pools (sets retainData=false "
-                                                 "and runs up first to lift their protection).")
+        bool, typer.Option("--delete-data", help="Also delete photos, tables and user pools (retainData=false for "
+                                                 "this run: up lifts their protection, then destroy; the previous "
+                                                 "value is put back).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
@@ -107,11 +111,41 @@ def destroy_command(
         raise OpsError("destroy cancelled: nothing changed")
     if delete_data:
         # Retained resources are only deleted by a destroy whose state no longer retains them:
-        # write retainData=false, apply it (lifts deletion protection, lets buckets be emptied), then destroy.
-        stack.set_config(RETAIN_DATA, auto.ConfigValue(value="false"))
-        say(f"stack {name}: retainData=false, applying it before destroying ...")
-        stack.up(on_output=_stream, on_error=_stream)
+        # retainData=false, applied (lifts deletion protection, lets buckets be emptied), then destroy.
+        with retention_lifted(stack, name):
+            say(f"stack {name}: retainData=false for this destroy, applying it first ...")
+            stack.up(on_output=_stream, on_error=_stream)
+            say(f"destroying stack {name} ...")
+            stack.destroy(on_output=_stream, on_error=_stream)
+        say(f"stack {name} destroyed, its data deleted; retainData is back as it was in Pulumi.{name}.yaml")
+        return
     say(f"destroying stack {name} ...")
     stack.destroy(on_output=_stream, on_error=_stream)
-    kept = "" if delete_data else " (data kept: retained buckets, tables and user pools remain in the account)"
-    say(f"stack {name} destroyed{kept}")
+    say(f"stack {name} destroyed (data kept: retained buckets, tables and user pools remain in the account)")
+
+
+@contextmanager
+def retention_lifted(stack: auto.Stack, name: str) -> Iterator[None]:
+    """retainData=false for the commands inside only: pulumi keeps config in Pulumi.<stack>.yaml, and a
+    `false` left there would make the next keep-data destroy delete the data. The previous value (or its
+    absence) is put back whatever happened; if that fails, the error names the command that does it."""
+    previous = stack.get_all_config().get(RETAIN_DATA)
+    stack.set_config(RETAIN_DATA, auto.ConfigValue(value="false"))
+    outcome = "was destroyed"
+    try:
+        yield
+    except BaseException as error:
+        known = to_exit(error)
+        outcome = f"was not destroyed ({known[1] if known else type(error).__name__})"
+        raise
+    finally:
+        try:
+            if previous is None:
+                stack.remove_config(RETAIN_DATA)
+            else:
+                stack.set_config(RETAIN_DATA, previous)
+        except auto_errors.CommandError as error:
+            fix = (f"pulumi config rm {RETAIN_DATA} --stack {name}" if previous is None else
+                   f"pulumi config set {RETAIN_DATA} {previous.value} --stack {name}")
+            raise OpsError(f"stack {name} {outcome}, but {RETAIN_DATA} is still false in its config "
+                           f"({to_exit(error)[1]}): a later destroy would delete the data; run: {fix}") from error

@@ -4,9 +4,10 @@ docs/*.md runs, in the order written, against the deployed test sandbox.
 A real stack's `--stack NAME` becomes `--sandbox`, except for the Automation API commands (deploy, destroy),
 which keep it and go through the faked Pulumi CLI boundary (tests/ops/conftest.py's FakePulumi). `python -m
 sandbox up` runs as a process on free ports and is stopped; the other sandbox commands (outage, status) run
-in-process against the test sandbox. A command may fail for a reason of the moment (a refused switch, exit 3),
-but never with a usage error (exit 2), an unknown option or a traceback. Relative paths land in a temporary
-directory (the current directory of the commands).
+in-process against the test sandbox. Every command exits 0, without a traceback or an unknown option, unless
+EXPECTED_EXIT names it with the other exit code the docs mean and why (a command documented as refused): a
+reader who runs the docs in order gets what they say. Relative paths land in a temporary directory (the current
+directory of the commands).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ DOCS = [ROOT / "README.md", ROOT / "ops" / "README.md", *sorted((ROOT / "docs").
 COMMAND = re.compile(r"python -m (?:ops|sandbox)\b[^`\n]*")
 AUTOMATION_API = {"deploy", "destroy"}  # real-stack only: through the fake Pulumi CLI
 START_TIMEOUT = 90.0
+# Documented commands that exit non-zero on purpose, by their words (`Documented.words`): (exit code, why).
+# None today: every documented command succeeds when the docs are run in order.
+EXPECTED_EXIT: dict[str, tuple[int, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,11 @@ class Documented:
     @property
     def where(self) -> str:
         return f"{self.doc.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def words(self) -> str:
+        """The command without its comment, quotes resolved: the key of EXPECTED_EXIT."""
+        return " ".join(self.argv())
 
     def argv(self) -> list[str]:
         """The words of the command, up to a comment, a pipe or a redirection."""
@@ -92,6 +101,15 @@ def on_the_sandbox(argv: list[str]) -> list[str]:
 class Outcome:
     code: int
     output: str
+
+
+def problem(command: Documented, outcome: Outcome,
+            expected: dict[str, tuple[int, str]] = EXPECTED_EXIT) -> str | None:
+    """Why an outcome breaks the docs (None if it does not): exit 0 unless `expected` names another code."""
+    code = expected.get(command.words, (0, ""))[0]
+    if outcome.code == code and "Traceback" not in outcome.output and "No such option" not in outcome.output:
+        return None
+    return f"{command.where}: `{command.text}` exited {outcome.code}, expected {code}:\n{outcome.output[-1500:]}"
 
 
 class Runner:
@@ -159,12 +177,25 @@ DOCS_WITH_COMMANDS = [doc for doc in DOCS if documented_commands(doc)]
 
 @pytest.mark.parametrize("doc", DOCS_WITH_COMMANDS, ids=lambda d: str(d.relative_to(ROOT)))
 def test_every_documented_command_runs_as_written(runner: Runner, doc: Path) -> None:
-    problems = []
-    for command in documented_commands(doc):
-        outcome = runner.run(command)
-        if outcome.code == 2 or "Traceback" in outcome.output or "No such option" in outcome.output:
-            problems.append(f"{command.where}: `{command.text}` exited {outcome.code}:\n{outcome.output[-1500:]}")
-    assert problems == []
+    problems = [problem(command, runner.run(command)) for command in documented_commands(doc)]
+    assert [p for p in problems if p] == []
+
+
+def test_every_expected_exit_names_a_documented_command_and_why() -> None:
+    documented = {c.words for doc in DOCS for c in documented_commands(doc)}
+    for words, (code, why) in EXPECTED_EXIT.items():
+        assert words in documented, f"EXPECTED_EXIT names {words!r}, which no doc shows"
+        assert code != 0 and why.strip(), words
+
+
+def test_an_unexpected_exit_code_fails_unless_allowed_with_a_reason(runner: Runner) -> None:
+    # active -> failover without --force is refused (exit 3): a doc showing it must say so.
+    refused = Documented(ROOT / "README.md", 1, "python -m ops state set failover --stack prod")
+    outcome = runner.run(refused)
+    assert outcome.code == 3
+    assert "exited 3, expected 0" in (problem(refused, outcome) or "")
+    assert problem(refused, outcome, {refused.words: (3, "shown as refused")}) is None
+    assert problem(refused, Outcome(0, ""), {refused.words: (3, "shown as refused")}) is not None
 
 
 def test_the_commands_the_issue_found_broken_are_documented_and_found() -> None:

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner, Result
 
@@ -168,3 +169,72 @@ def test_ctrl_c_during_a_drill_walks_the_app_back_from_failover_to_active(sandbo
     assert sandbox.cloud.wait_replication_idle(WAIT)
     assert {s for s, _ in states(sandbox).values()} == {"active"}
     assert result.reconciled and not result.lost and not result.duplicated
+
+
+def restore(session_file: Path) -> Result:
+    return CliRunner().invoke(app, ["--sandbox", "drill", "--restore", "--json"],
+                              obj=Factory(session_file=session_file))
+
+
+def restore_with_the_primary_down(sandbox: Sandbox, session_file: Path, state: str) -> dict[str, Any]:
+    """`drill --restore` from `state` in both regions while the primary is down: exit 4, the application in
+    failover (the secondary takes the writes) and the command to finish printed; its JSON answer."""
+    set_state_everywhere(sandbox, state)
+    primary, secondary = sandbox.cloud.regions
+    sandbox.cloud.set_outage(primary, True)
+    result = restore(session_file)
+    assert result.exit_code == 4, result.output
+    answer = json.loads(result.stdout)
+    assert answer["restored"] is False and answer["state"] == "failover"
+    assert "once the primary answers, run: python -m ops --sandbox drill --restore" in result.stderr
+    assert states(sandbox)[secondary][0] == "failover"
+    return answer
+
+
+def test_restore_with_the_primary_down_leaves_the_app_in_failover_and_exits_4(sandbox: Sandbox,
+                                                                              session_file: Path) -> None:
+    answer = restore_with_the_primary_down(sandbox, session_file, "failover")
+    assert "the primary region" in answer["detail"] and "does not answer" in answer["detail"]
+    assert "the secondary region keeps failover" in answer["detail"]  # nothing written
+
+
+def test_restore_puts_a_fenced_app_back_in_failover_while_the_primary_is_down_then_finishes_once_it_answers(
+        sandbox: Sandbox, session_file: Path) -> None:
+    answer = restore_with_the_primary_down(sandbox, session_file, "fenced")
+    assert "failover (version" in answer["detail"] and "via the secondary region" in answer["detail"]
+    sandbox.cloud.set_outage(sandbox.cloud.regions[0], False)
+    result = restore(session_file)  # the command it printed, once the primary answers
+    assert result.exit_code == 0, result.output
+    assert "active" in json.loads(result.stdout)["detail"] and "via the primary region" in result.stdout
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    assert {s for s, _ in states(sandbox).values()} == {"active"}
+
+
+def test_a_drill_aborted_while_the_primary_is_down_keeps_the_app_in_failover_and_exits_4(
+        sandbox: Sandbox, session_file: Path, tmp_path: Path) -> None:
+    primary, secondary = sandbox.cloud.regions
+
+    # The primary goes down once the drill has failed over (not the drill's own outage, which it ends itself):
+    # the drain back can never finish, and the walk back must not write `active` where nobody can write.
+    def take_the_primary_down_at_failover() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and states(sandbox).get(secondary, ("",))[0] != "failover":
+            time.sleep(0.05)
+        sandbox.cloud.set_outage(primary, True)
+
+    saboteur = threading.Thread(target=take_the_primary_down_at_failover, daemon=True)
+    saboteur.start()
+    result = drill(session_file, "--no-outage", "--steady", "0.5", "--drain-timeout", "2", "--json",
+                   "--report-dir", str(tmp_path))
+    saboteur.join(30)
+    assert result.exit_code == 4, result.output
+    summary = json.loads(result.stdout)
+    assert "drain timeout" in summary["aborted"]
+    assert summary["restored"] is False and summary["leftIn"] == "failover" and summary["reconciled"] is False
+    assert "once the primary answers, run: python -m ops --sandbox drill --restore" in result.stderr
+    assert states(sandbox)[secondary][0] == "failover"  # the secondary takes the writes
+    assert "left in `failover`" in (tmp_path / "drill.md").read_text()
+    sandbox.cloud.set_outage(primary, False)
+    assert restore(session_file).exit_code == 0
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    assert {s for s, _ in states(sandbox).values()} == {"active"}

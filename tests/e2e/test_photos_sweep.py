@@ -1,6 +1,7 @@
-"""`python -m ops photos sweep` against the deployed sandbox, with the operator's keys (the operator policy as
-deployed, enforced by the sandbox): unregistered objects older than the cut-off go, in both regions, registered
-ones never do; the operator's S3 grants are exactly what the sweep needs."""
+"""`python -m ops photos sweep` and `photos migrate` against the deployed sandbox, with the operator's keys (the
+operator policy as deployed, enforced by the sandbox): unregistered objects older than the cut-off go, in both
+regions, registered ones never do; the operator's S3 grants are exactly what the sweep needs. Photo ids an older
+release registered without a marker get one, and nobody can register them again."""
 
 from __future__ import annotations
 
@@ -16,7 +17,18 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner, Result
 
-from components.contract import REGION_ROLES, RegionOut, photo_key
+from components.contract import (
+    GALLERY,
+    PHOTO_IDS,
+    PHOTO_PREFIX,
+    REGION_ROLES,
+    GalleryItem,
+    Out,
+    RegionOut,
+    Table,
+    photo_id_marker,
+    photo_key,
+)
 from ops.appclient import AppUser, new_photo_id
 from ops.cli import app
 from ops.factory import Factory
@@ -180,3 +192,70 @@ def test_the_operator_may_list_and_delete_under_public_and_nothing_more(sandbox:
     s3.delete_object(Bucket=bucket, Key=key)  # what the sweep does: a delete marker
     assert not current(sandbox, role, key) and versions(sandbox, role, key)[0] == 1
     admin.delete_object(Bucket=bucket, Key=outside)
+
+
+# -- photos migrate: the markers older releases did not write ----------------------------------------------------
+
+
+def migrate(session_file: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--sandbox", "photos", "migrate", *args], obj=Factory(session_file=session_file))
+
+
+def marker_in(sandbox: Sandbox, role: str, photo_id: str) -> dict[str, Any] | None:
+    return sandbox.client("dynamodb", sandbox.ui_config[role][RegionOut.REGION]).get_item(
+        TableName=sandbox.outputs[Out.TABLES][Table.PHOTOS], ConsistentRead=True,
+        Key={GalleryItem.PARTITION: {"S": PHOTO_IDS}, GalleryItem.SORT_KEY: {"S": photo_id}}).get("Item")
+
+
+def test_a_legacy_photo_id_cannot_be_registered_by_someone_else_once_migrated(
+        sandbox: Sandbox, session_file: Path, other_user: AppUser) -> None:
+    # A registration of an older release: a gallery item, no marker (written as the administrator).
+    photo_id, owner, at = new_photo_id("legacy-"), "us-east-1:legacy-identity", 1_700_000_000_000
+    sandbox.client("dynamodb", sandbox.ui_config["primary"][RegionOut.REGION]).put_item(
+        TableName=sandbox.outputs[Out.TABLES][Table.PHOTOS], Item={
+            GalleryItem.PARTITION: {"S": GALLERY}, GalleryItem.SORT_KEY: {"S": f"{at}-{photo_id}"},
+            GalleryItem.PHOTO_ID: {"S": photo_id}, GalleryItem.KEY: {"S": f"{PHOTO_PREFIX}{photo_id}"},
+            GalleryItem.OWNER: {"S": owner}, GalleryItem.CREATED_AT: {"N": str(at)}, GalleryItem.SIZE: {"N": "5"},
+            GalleryItem.CONTENT_TYPE: {"S": "image/png"}})
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+
+    dry = migrate(session_file, "--json")
+    assert dry.exit_code == 0, dry.output
+    assert photo_id in {m["photoId"] for m in json.loads(dry.stdout)["missing"]}
+    assert marker_in(sandbox, "primary", photo_id) is None  # a dry run writes nothing
+
+    applied = migrate(session_file, "--apply", "--json")  # the operator's keys, its policy enforced
+    assert applied.exit_code == 0, applied.output
+    [ours] = [m for m in json.loads(applied.stdout)["missing"] if m["photoId"] == photo_id]
+    assert ours["written"] is True
+    assert sandbox.cloud.wait_replication_idle(WAIT)
+    for role in REGION_ROLES:  # written in the primary, replicated to the secondary
+        assert marker_in(sandbox, role, photo_id) == photo_id_marker(photo_id, owner, str(at)), role
+
+    answer = other_user.register_photo("primary", photo_id, 12)
+    assert (answer.status, answer.body["code"]) == (409, "PHOTO_EXISTS")
+    records = [p for p in other_user.all_photos("primary") or [] if p["photoId"] == photo_id]
+    assert [(p["owner"], p["key"]) for p in records] == [(owner, f"{PHOTO_PREFIX}{photo_id}")]
+
+
+def test_the_operator_may_put_markers_in_the_primarys_photos_table_only(sandbox: Sandbox) -> None:
+    keys, table = sandbox.operator, sandbox.outputs[Out.TABLES][Table.PHOTOS]
+
+    def operator_ddb(role: str) -> Any:
+        region = sandbox.ui_config[role][RegionOut.REGION]
+        return boto3.client("dynamodb", region_name=region, endpoint_url=sandbox.cloud.region_endpoint(region),
+                            aws_access_key_id=keys["accessKeyId"], aws_secret_access_key=keys["secretAccessKey"],
+                            config=Config(retries={"max_attempts": 1}))
+
+    marker = photo_id_marker(new_photo_id("op-marker-"), "op", "1")
+    key = {name: marker[name] for name in (GalleryItem.PARTITION, GalleryItem.SORT_KEY)}
+    assert refused(lambda: operator_ddb("secondary").put_item(TableName=table, Item=marker)) == (
+        400, "AccessDeniedException")
+    assert refused(lambda: operator_ddb("primary").update_item(
+        TableName=table, Key=key, UpdateExpression="SET #o = :o", ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":o": {"S": "x"}})) == (400, "AccessDeniedException")
+    assert refused(lambda: operator_ddb("primary").delete_item(TableName=table, Key=key)) == (
+        400, "AccessDeniedException")
+    operator_ddb("primary").put_item(TableName=table, Item=marker, ConditionExpression=GalleryItem.MARKER_CONDITION)
+    sandbox.client("dynamodb", sandbox.ui_config["primary"][RegionOut.REGION]).delete_item(
+        TableName=table, Key=key)  # tidy up as the administrator

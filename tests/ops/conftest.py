@@ -37,13 +37,14 @@ class FakePulumi(auto.PulumiCommand):
     """The pulumi CLI boundary: records every command, answers like the CLI would."""
 
     def __init__(self, outputs: dict[str, Any] | None = None, stacks: tuple[str, ...] = (STACK,),
-                 fail_on: str | None = None):
+                 fail_on: str | None = None, config: dict[str, str] | None = None):
         # No super().__init__(): it would run `pulumi version`.
         self.command = "pulumi"
         self.version = VersionInfo.parse("3.272.0")
         self.outputs = outputs or {}
         self.stacks = set(stacks)
-        self.fail_on = fail_on
+        self.fail_on = fail_on  # a verb ("up") or a verb and its subcommand ("config rm") that fails
+        self.config: dict[str, str] = dict(config or {})  # the stack's Pulumi.<stack>.yaml, plaintext values
         self.calls: list[list[str]] = []
         self.cwds: list[str] = []
 
@@ -58,8 +59,10 @@ class FakePulumi(auto.PulumiCommand):
 
     def _answer(self, args: list[str], on_output: Any) -> auto.CommandResult:
         verb = args[0]
-        if verb == self.fail_on:
+        if self.fail_on in (verb, " ".join(args[:2])):
             return auto.CommandResult(stdout="", stderr=f"error: {verb} failed: AccessDenied", code=255)
+        if verb == "config":
+            return self._config(args)
         if args[:2] == ["stack", "select"]:
             name = args[args.index("--stack") + 1]
             if name not in self.stacks:
@@ -72,6 +75,17 @@ class FakePulumi(auto.PulumiCommand):
             return auto.CommandResult(stdout=json.dumps(HISTORY), stderr="", code=0)
         if verb in ("up", "destroy") and on_output:
             on_output(f"{verb}: progress line from pulumi")
+        return auto.CommandResult(stdout="", stderr="", code=0)
+
+    def _config(self, args: list[str]) -> auto.CommandResult:
+        """`config set KEY --plaintext ... -- VALUE`, `config rm KEY`, `config --show-secrets --json`."""
+        if args[1] == "set":
+            self.config[args[2]] = args[-1]
+        elif args[1] == "rm":
+            self.config.pop(args[2], None)
+        elif "--json" in args:
+            shown = {key: {"value": value, "secret": False} for key, value in self.config.items()}
+            return auto.CommandResult(stdout=json.dumps(shown), stderr="", code=0)
         return auto.CommandResult(stdout="", stderr="", code=0)
 
     def commands(self, *verbs: str) -> list[list[str]]:

@@ -124,16 +124,55 @@ def test_destroy_keeps_data_by_default(ops, world):
     assert "(data kept: retained buckets, tables and user pools remain in the account)" in result.stderr
 
 
-def test_destroy_delete_data_lifts_retention_then_destroys(ops, world):
+RETAIN = "multi-region-app:retainData"
+SHOW_CONFIG = ["config", "--show-secrets", "--json", "--stack", STACK]
+RETAIN_FALSE = ["config", "set", RETAIN, "--plaintext", "--stack", STACK, "--non-interactive", "--", "false"]
+RETAIN_TRUE = ["config", "set", RETAIN, "--plaintext", "--stack", STACK, "--non-interactive", "--", "true"]
+RETAIN_RM = ["config", "rm", RETAIN, "--stack", STACK]
+
+
+def test_destroy_delete_data_lifts_retention_then_destroys_then_removes_the_override(ops, world):
     result = ops("destroy", "--delete-data", input="y\n")
     assert result.exit_code == 0, result.output
     assert "AND DELETE ITS DATA" in result.stderr
-    assert world.pulumi.commands("config", "up", "destroy") == [
-        ["config", "set", "multi-region-app:retainData", "--plaintext", "--stack", STACK, "--non-interactive", "--",
-         "false"],
-        UP,
-        DESTROY,
-    ]
+    assert world.pulumi.commands("config", "up", "destroy") == [SHOW_CONFIG, RETAIN_FALSE, UP, DESTROY, RETAIN_RM]
+    assert RETAIN not in world.pulumi.config  # Pulumi.prod.yaml as it was: the program's default (retain)
+
+
+def test_a_keep_data_destroy_after_a_delete_data_one_finds_retain_data_as_it_was(ops, world):
+    world.pulumi.config[RETAIN] = "true"
+    assert ops("destroy", "--delete-data", "--yes").exit_code == 0
+    assert world.pulumi.config == {RETAIN: "true"}
+    assert world.pulumi.commands("config")[-1] == RETAIN_TRUE
+    result = ops("destroy", "--yes")  # keeps the data: nothing left behind says otherwise
+    assert result.exit_code == 0 and world.pulumi.config == {RETAIN: "true"}
+
+
+def test_delete_data_puts_retain_data_back_when_lifting_retention_fails(ops, world):
+    world.pulumi.config[RETAIN] = "true"
+    world.pulumi.fail_on = "up"
+    result = ops("destroy", "--delete-data", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("error: pulumi failed: error: up failed: AccessDenied\n")
+    assert world.pulumi.commands("config", "up", "destroy") == [SHOW_CONFIG, RETAIN_FALSE, UP, RETAIN_TRUE]
+    assert world.pulumi.config == {RETAIN: "true"}
+
+
+def test_delete_data_removes_the_override_when_the_destroy_fails(ops, world):
+    world.pulumi.fail_on = "destroy"
+    result = ops("destroy", "--delete-data", "--yes")
+    assert result.exit_code == 1
+    assert world.pulumi.commands("config")[-1] == RETAIN_RM and RETAIN not in world.pulumi.config
+
+
+def test_delete_data_names_the_fix_when_retain_data_cannot_be_put_back(ops, world):
+    world.pulumi.fail_on = "config rm"
+    result = ops("destroy", "--delete-data", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"error: stack {STACK} was destroyed, but {RETAIN} is still false in its config (pulumi failed: error: "
+        f"config failed: AccessDenied): a later destroy would delete the data; run: pulumi config rm {RETAIN} "
+        f"--stack {STACK}\n")
 
 
 def test_destroy_asks_first_and_does_nothing_when_declined(ops, world):
