@@ -385,6 +385,13 @@ def _dynamodb(call: AwsCall, region: str, account: str) -> list[Permission]:
         arn = name if name.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         return f"{arn}/index/{index}" if index else arn
 
+    def with_keys(values: list[str] | None) -> Mapping[str, ContextValue]:
+        # dynamodb:LeadingKeys: the partition key values the call touches (item operations and Query).
+        return {**context, LEADING_KEYS: values} if values is not None else context
+
+    def leading(name: str, kind: str, request: Mapping[str, Any]) -> list[str] | None:
+        return _leading_keys(kind, request, partition_key(account, region, name))
+
     context = {f"dynamodb:{param}": str(params[param]) for param in ("Select", "ReturnValues", "ReturnConsumedCapacity")
                if isinstance(params.get(param), str)}
     if not op or op in _PARTIQL:
@@ -395,7 +402,8 @@ def _dynamodb(call: AwsCall, region: str, account: str) -> list[Permission]:
         tables = params.get("RequestItems") or {}
         if not isinstance(tables, Mapping) or not tables:
             raise UnmappedError(f"dynamodb:{op} without RequestItems")
-        return [Permission(f"dynamodb:{op}", table(name), context) for name in tables]
+        return [Permission(f"dynamodb:{op}", table(name), with_keys(_batch_leading_keys(
+            op, requests, partition_key(account, region, name)))) for name, requests in tables.items()]
     if op in ("TransactWriteItems", "TransactGetItems"):
         wanted = []
         for item in params.get("TransactItems") or []:
@@ -403,7 +411,8 @@ def _dynamodb(call: AwsCall, region: str, account: str) -> list[Permission]:
                 action = _TRANSACT_ACTIONS.get(kind)
                 if action is None or not isinstance(request, Mapping) or not request.get("TableName"):
                     raise UnmappedError(f"dynamodb:{op} item {kind}")
-                wanted.append(Permission(f"dynamodb:{action}", table(str(request["TableName"])), context))
+                name = str(request["TableName"])
+                wanted.append(Permission(f"dynamodb:{action}", table(name), with_keys(leading(name, kind, request))))
         if not wanted:
             raise UnmappedError(f"dynamodb:{op} without TransactItems")
         return wanted
@@ -413,9 +422,86 @@ def _dynamodb(call: AwsCall, region: str, account: str) -> list[Permission]:
         return [Permission(f"dynamodb:{op}", str(params["ResourceArn"]), context)]
     if isinstance(params.get("TableName"), str) and params["TableName"]:
         index = params.get("IndexName") if op in ("Query", "Scan") else None
-        return [Permission(f"dynamodb:{op}", table(params["TableName"], index if isinstance(index, str) else None),
-                           context)]
+        index = index if isinstance(index, str) else None
+        # An index's partition key is not the table's: LeadingKeys are only worked out for the table itself.
+        keys = None if index else leading(params["TableName"], op, params)
+        return [Permission(f"dynamodb:{op}", table(params["TableName"], index), with_keys(keys))]
     raise UnmappedError(f"dynamodb:{op}")
+
+
+# -- dynamodb:LeadingKeys ----------------------------------------------------------------------------------
+# "the partition key values" of the items a request reads or writes (DynamoDB developer guide, "Using IAM
+# policy conditions for fine-grained access control"). Item operations carry them in Item/Key; Query in its
+# key condition (the partition key is always compared with `=`). Scan and the rest have none: absent.
+LEADING_KEYS = "dynamodb:LeadingKeys"
+_ITEM_FIELD = {"PutItem": "Item", "Put": "Item", "GetItem": "Key", "Get": "Key", "UpdateItem": "Key",
+               "Update": "Key", "DeleteItem": "Key", "Delete": "Key", "ConditionCheck": "Key"}
+_EQUALS = re.compile(r"(#?[A-Za-z0-9_.\-]+)\s*=\s*(:[A-Za-z0-9_]+)")
+
+
+def partition_key(account: str, region: str, table: str) -> str | None:
+    """The table's partition key attribute, from the local DynamoDB (None for a table it does not hold)."""
+    from moto.backends import get_backend  # lazy: the mapping itself needs no moto
+
+    try:
+        found = get_backend("dynamodb")[account][region].tables.get(table.rsplit("/", 1)[-1])
+    except Exception:  # an unknown account or region: no table, no key
+        return None
+    return getattr(found, "hash_key_attr", None) if found is not None else None
+
+
+def _scalar(value: Any) -> str | None:
+    """The text of a DynamoDB attribute value ({"S": "x"}, {"N": "1"}, {"B": "..."})."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        inner = next(iter(value.values()))
+        return inner if isinstance(inner, str) else None
+    return None
+
+
+def _leading_keys(kind: str, request: Mapping[str, Any], key: str | None) -> list[str] | None:
+    if not key:
+        return None
+    field_name = _ITEM_FIELD.get(kind)
+    if field_name:
+        item = request.get(field_name)
+        value = _scalar(item.get(key)) if isinstance(item, Mapping) else None
+        return [value] if value is not None else []
+    if kind == "Query":
+        return _query_leading_keys(request, key)
+    return None
+
+
+def _query_leading_keys(request: Mapping[str, Any], key: str) -> list[str]:
+    legacy = request.get("KeyConditions")
+    if isinstance(legacy, Mapping) and isinstance(legacy.get(key), Mapping):
+        values = legacy[key].get("AttributeValueList") or []
+        return [v for v in (_scalar(x) for x in values) if v is not None][:1]
+    expression = request.get("KeyConditionExpression")
+    names = request.get("ExpressionAttributeNames") or {}
+    values = request.get("ExpressionAttributeValues") or {}
+    if not isinstance(expression, str) or not isinstance(names, Mapping) or not isinstance(values, Mapping):
+        return []
+    for name, placeholder in _EQUALS.findall(expression):
+        if names.get(name, name) == key:
+            value = _scalar(values.get(placeholder))
+            return [value] if value is not None else []
+    return []
+
+
+def _batch_leading_keys(op: str, requests: Any, key: str | None) -> list[str] | None:
+    if not key:
+        return None
+    items: list[Any] = []
+    if op == "BatchGetItem" and isinstance(requests, Mapping):
+        items = list(requests.get("Keys") or [])
+    elif op == "BatchWriteItem" and isinstance(requests, list):
+        for entry in requests:
+            if isinstance(entry, Mapping):
+                put, delete = entry.get("PutRequest") or {}, entry.get("DeleteRequest") or {}
+                items.append(put.get("Item") if isinstance(put, Mapping) and put else
+                             delete.get("Key") if isinstance(delete, Mapping) else None)
+    values = [_scalar(item.get(key)) if isinstance(item, Mapping) else None for item in items]
+    return sorted({v for v in values if v is not None})
 
 
 # -- Cognito --------------------------------------------------------------------------------------------------

@@ -256,6 +256,10 @@ def test_the_operator_may_put_markers_in_the_primarys_photos_table_only(sandbox:
         ExpressionAttributeValues={":o": {"S": "x"}})) == (400, "AccessDeniedException")
     assert refused(lambda: operator_ddb("primary").delete_item(TableName=table, Key=key)) == (
         400, "AccessDeniedException")
+    # Only the marker partition (dynamodb:LeadingKeys): a gallery item is refused even in the primary.
+    gallery_item = {**marker, GalleryItem.PARTITION: {"S": GALLERY}}
+    assert refused(lambda: operator_ddb("primary").put_item(TableName=table, Item=gallery_item)) == (
+        400, "AccessDeniedException")
     operator_ddb("primary").put_item(TableName=table, Item=marker, ConditionExpression=GalleryItem.MARKER_CONDITION)
     sandbox.client("dynamodb", sandbox.ui_config["primary"][RegionOut.REGION]).delete_item(
         TableName=table, Key=key)  # tidy up as the administrator

@@ -204,3 +204,52 @@ def test_get_caller_identity_needs_no_permission_and_other_sts_calls_are_unmappe
     assert needed(classify("POST", "/", "", form, b"Action=GetCallerIdentity&Version=2011-06-15", "sts")) == []
     with pytest.raises(UnmappedError):
         needed(classify("POST", "/", "", form, b"Action=AssumeRole&Version=2011-06-15", "sts"))
+
+
+# -- dynamodb:LeadingKeys: the partition key values a call touches -------------------------------------------------
+@pytest.fixture()
+def partition_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables `photos` (partition key `gallery`) and `comments` (`photoId`), as the local DynamoDB would say."""
+    import sandbox.iam_actions as iam_actions
+
+    keys = {"photos": "gallery", "comments": "photoId"}
+    monkeypatch.setattr(iam_actions, "partition_key", lambda _account, _region, table: keys.get(table))
+
+
+def leading_keys(target: str, payload: dict[str, Any]) -> list[Any]:
+    return [p.context.get("dynamodb:LeadingKeys") for p in permissions(json_call(target, payload), REGION, ACCOUNT)]
+
+
+def test_item_operations_name_the_partition_key_value_they_touch(partition_keys: None) -> None:
+    item = {"gallery": {"S": "photo-ids"}, "photoKey": {"S": "p1"}}
+    assert leading_keys("DynamoDB_20120810.PutItem", {"TableName": "photos", "Item": item}) == [["photo-ids"]]
+    for op in ("GetItem", "UpdateItem", "DeleteItem"):
+        assert leading_keys(f"DynamoDB_20120810.{op}", {"TableName": "photos", "Key": item}) == [["photo-ids"]]
+
+
+def test_a_query_names_the_partition_key_of_its_key_condition(partition_keys: None) -> None:
+    query = {"TableName": "comments", "KeyConditionExpression": "#p = :p AND begins_with(commentKey, :k)",
+             "ExpressionAttributeNames": {"#p": "photoId"}, "ExpressionAttributeValues": {":p": {"S": "abc"},
+                                                                                         ":k": {"S": "1"}}}
+    assert leading_keys("DynamoDB_20120810.Query", query) == [["abc"]]
+    legacy = {"TableName": "comments", "KeyConditions": {"photoId": {"ComparisonOperator": "EQ",
+                                                                     "AttributeValueList": [{"S": "xyz"}]}}}
+    assert leading_keys("DynamoDB_20120810.Query", legacy) == [["xyz"]]
+
+
+def test_transactions_and_batches_name_each_items_partition_key(partition_keys: None) -> None:
+    tx = {"TransactItems": [
+        {"ConditionCheck": {"TableName": "photos", "Key": {"gallery": {"S": "a"}}, "ConditionExpression": "x"}},
+        {"Put": {"TableName": "comments", "Item": {"photoId": {"S": "p9"}}}},
+    ]}
+    assert leading_keys("DynamoDB_20120810.TransactWriteItems", tx) == [["a"], ["p9"]]
+    batch = {"RequestItems": {"photos": [{"PutRequest": {"Item": {"gallery": {"S": "b"}}}},
+                                         {"DeleteRequest": {"Key": {"gallery": {"S": "a"}}}}]}}
+    assert leading_keys("DynamoDB_20120810.BatchWriteItem", batch) == [["a", "b"]]
+
+
+def test_scans_and_index_queries_carry_no_leading_keys(partition_keys: None) -> None:
+    assert leading_keys("DynamoDB_20120810.Scan", {"TableName": "photos"}) == [None]
+    index_query = {"TableName": "photos", "IndexName": "byOwner", "KeyConditionExpression": "owner = :o",
+                   "ExpressionAttributeValues": {":o": {"S": "demo"}}}
+    assert leading_keys("DynamoDB_20120810.Query", index_query) == [None]
