@@ -17,9 +17,11 @@ when a patch is applied, never by importing this module: `vtl` imports it withou
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -84,6 +86,7 @@ MOTO_TARGETS: dict[str, Target] = {
     "s3 bucket policy check": ("moto.s3.models", "FakeBucket", "get_permission"),
     "dynamodb stream record": ("moto.dynamodb.models.table", "StreamShard", "add"),
     "dynamodb transactions": ("moto.dynamodb.models", "DynamoDBBackend", "transact_write_items"),
+    "dynamodb backend's copy module": ("moto.dynamodb.models", "", "copy"),
 }
 COGNITO_LOOKUPS = tuple(purpose for purpose, target in MOTO_TARGETS.items() if purpose.startswith("cognito lookup"))
 S3_WRITES = ("put_object", "delete_object", "put_object_tagging", "delete_object_tagging")
@@ -200,6 +203,75 @@ def around_dynamodb_transactions(
     patches.replace(*resolve(MOTO_TARGETS["dynamodb transactions"]), make)
 
 
+
+
+def journal_dynamodb_transactions(patches: Patches) -> None:
+    """moto backs a transaction up by deep-copying every table it names and restores the copies when it fails, so
+    each write costs as much as those tables hold: the drills of `make bench` slowed down as their data grew.
+    Instead keep a journal of what the transaction can change (a copy of each item it names, the length of each
+    table's stream) and put that back when it fails: the same tables afterwards, at the cost of the items named.
+    Apply before `around_dynamodb_transactions`, restore after it."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    journaling = threading.local()
+
+    class TablesNotCopied:
+        """The `copy` module as moto.dynamodb.models sees it: a table is not copied while a journal covers it."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+            if isinstance(value, Table) and getattr(journaling, "active", False):
+                return value
+            return copy.deepcopy(value, memo)
+
+    def slot(table: Table, key: dict[str, Any]) -> tuple[dict[Any, Any], Any]:
+        """The dict that holds the item with `key` (an AttributeValue map) in moto's table, and its key there."""
+        hash_value = DynamoType(key[table.hash_key_attr])
+        if table.range_key_attr is None:
+            return table.items, hash_value
+        return table.items[hash_value], DynamoType(key[table.range_key_attr])
+
+    def journal(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Callable[[], None]]:
+        undo: list[Callable[[], None]] = []
+        for table in {backend.tables.get(op.get("TableName")) for item in transact_items for op in item.values()}:
+            if table is not None and table.stream_shard is not None:
+                shard, length = table.stream_shard, len(table.stream_shard.items)
+                undo.append(lambda shard=shard, length=length: shard.items.__delitem__(slice(length, None)))
+        for item in transact_items:
+            for kind, op in item.items():
+                table = backend.tables.get(op.get("TableName"))
+                key = op.get("Item") if kind == "Put" else op.get("Key")
+                try:
+                    holder, where = slot(table, key)
+                except (AttributeError, KeyError, TypeError):
+                    continue  # no such table, or no key: moto refuses that item and writes nothing for it
+                saved = copy.deepcopy(holder.get(where))
+                undo.append(lambda holder=holder, where=where, saved=saved: (
+                    holder.pop(where, None) if saved is None else holder.__setitem__(where, saved)))
+        return undo
+
+    def make(original: Callable[..., None]) -> Callable[..., None]:
+        def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]], *args: Any,
+                                 **kwargs: Any) -> None:
+            undo = journal(backend, transact_items)
+            journaling.active = True
+            try:
+                original(backend, transact_items, *args, **kwargs)
+            except BaseException:
+                for step in reversed(undo):  # moto cancelled it: its writes so far are undone, newest first
+                    step()
+                raise
+            finally:
+                journaling.active = False
+
+        return transact_write_items
+
+    patches.replace(*resolve(MOTO_TARGETS["dynamodb backend's copy module"]), lambda _module: TablesNotCopied())
+    patches.replace(*resolve(MOTO_TARGETS["dynamodb transactions"]), make)
 
 
 # == airspeed ===================================================================================================

@@ -189,7 +189,6 @@ class MultiRegionKey(pulumi.ComponentResource):
     extra_arns: dict[str, pulumi.Output[str]]  # the same for `extra_regions`
     key_ids: dict[str, pulumi.Output[str]]
     primary_key: aws.kms.Key
-    replica_key: aws.kms.ReplicaKey
 
     def __init__(self, name: str, args: MultiRegionKeyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("multi-region-app:security:MultiRegionKey", name, None, opts)
@@ -218,17 +217,8 @@ class MultiRegionKey(pulumi.ComponentResource):
             opts=primary.opts(self, retain_on_delete=args.retain, import_=adopted_id),
         )
         # Rotation is a property of the primary that its replicas share.
-        self.replica_key = aws.kms.ReplicaKey(
-            f"{name}-{secondary.role}",
-            primary_key_arn=self.primary_key.arn,
-            description=args.description,
-            deletion_window_in_days=DELETION_WINDOW_DAYS,
-            policy=policy(secondary),
-            opts=secondary.opts(self, retain_on_delete=args.retain, import_=adopted_id),
-        )
-        keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {primary.role: self.primary_key,
-                                                             secondary.role: self.replica_key}
-        for region in args.extra_regions:
+        keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {primary.role: self.primary_key}
+        for region in (secondary, *args.extra_regions):
             keys[region.role] = aws.kms.ReplicaKey(
                 f"{name}-{region.role}",
                 primary_key_arn=self.primary_key.arn,

@@ -136,6 +136,8 @@ class LocalCloud:
                 name = f"sandbox-{region or 'generic'}"
                 self._servers[region] = HttpServer(sock, FrontDoor(self._router, region), name)
             self.s3.start()
+            # Before the replicator wraps transactions, so that it is restored after it (patches undo LIFO).
+            patches.journal_dynamodb_transactions(self._patches)
             self.dynamodb.start()
             self._region_pin.start()
             patches.defer_s3_bucket_policies(self._patches, denied_by_access_check)  # decided by sandbox.access
