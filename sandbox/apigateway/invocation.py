@@ -92,8 +92,13 @@ class Invocation:
         stage = self.api.stages.get(self.stage_name) if self.api is not None else None
         return dict(getattr(stage, "variables", None) or {})
 
+    @property
+    def extended_request_id(self) -> str:
+        """$context.extendedRequestId, also sent as x-amz-apigw-id."""
+        return self.request_id.replace("-", "")[:16]
+
     def request_id_headers(self) -> dict[str, str]:
-        return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.request_id.replace("-", "")[:16]}
+        return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.extended_request_id}
 
 
 def context_variables(invocation: Invocation, account: str) -> dict[str, Any]:
@@ -102,7 +107,7 @@ def context_variables(invocation: Invocation, account: str) -> dict[str, Any]:
     host = invocation.header("host")
     return {
         "requestId": invocation.request_id,
-        "extendedRequestId": invocation.request_id.replace("-", "")[:16],
+        "extendedRequestId": invocation.extended_request_id,
         "requestTimeEpoch": int(invocation.started * 1000),
         "requestTime": started.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "httpMethod": invocation.method,
