@@ -12,8 +12,6 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
 
 from __future__ import annotations
 
-import json
-
 import vtl
 from sandbox.apigateway.invocation import JSON, GatewayError, Invocation, Response
 from sandbox.apigateway.parameters import response_headers
@@ -56,10 +54,9 @@ _ERROR_TYPES = {
 
 
 def error_context(error: GatewayError) -> dict[str, str]:
-    """$context.error of a gateway response; messageString is the message as a quoted JSON string."""
+    """$context.error of a gateway response (`vtl.build_context` derives messageString from message)."""
     return {
         "message": error.message,
-        "messageString": json.dumps(error.message, ensure_ascii=False),
         "responseType": error.response_type,
         "validationErrorString": error.validation_error,
     }
