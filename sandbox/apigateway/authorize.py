@@ -15,10 +15,6 @@ from sandbox import sigv4
 from sandbox.apigateway.invocation import GatewayError, Invocation
 from sandbox.credentials import CredentialsBroker, Principal
 
-IDENTITY_KEYS = ("cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenticationProvider",
-                 "cognitoAuthenticationType", "userArn", "caller", "user", "accountId", "accessKey", "apiKey",
-                 "principalOrgId")
-
 
 def requires_iam(invocation: Invocation) -> bool:
     return (invocation.api_method.authorization_type or "NONE").upper() == "AWS_IAM"
@@ -70,9 +66,9 @@ def authorize(invocation: Invocation, broker: CredentialsBroker, principal: Prin
 
 
 def identity(invocation: Invocation, principal: Principal | None) -> dict[str, str]:
-    """$context.identity: the caller's Cognito identity and IAM principal, its IP and user agent."""
-    variables = {**dict.fromkeys(IDENTITY_KEYS, ""), "sourceIp": invocation.source_ip,
-                 "userAgent": invocation.header("user-agent")}
+    """$context.identity: the caller's Cognito identity and IAM principal, its IP and user agent
+    (`vtl.build_context` leaves the variables the request does not set empty)."""
+    variables = {"sourceIp": invocation.source_ip, "userAgent": invocation.header("user-agent")}
     if principal is not None:
         variables.update(
             cognitoIdentityId=principal.identity_id,
