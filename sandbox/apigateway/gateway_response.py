@@ -13,7 +13,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
 from __future__ import annotations
 
 import vtl
-from sandbox.apigateway.invocation import JSON, GatewayError, Invocation, Response
+from sandbox.apigateway.invocation import JSON, GatewayError, Invocation, Response, response_template
 from sandbox.apigateway.parameters import response_headers
 
 # The default status of each gateway response type (DEFAULT_4XX/DEFAULT_5XX have none).
@@ -69,8 +69,7 @@ def render(invocation: Invocation, error: GatewayError) -> Response:
     if specific is not None and specific.status_code:
         status = int(specific.status_code)
     chosen = specific or defined.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX")
-    templates = (chosen.response_templates or {}) if chosen is not None else {}
-    template = templates.get(JSON, next(iter(templates.values()), None)) if templates else None
+    template = response_template(chosen.response_templates) if chosen is not None else None
     invocation.context["error"] = error_context(error)
     body = vtl.substitute(template or DEFAULT_TEMPLATE, context=invocation.context,
                           stage_variables=invocation.stage_variables, params=invocation.params)

@@ -10,12 +10,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthr
 
 from __future__ import annotations
 
-import logging
-
 import vtl
-from sandbox.apigateway.invocation import GatewayError, Invocation, configuration_error
-
-log = logging.getLogger(__name__)
+from sandbox.apigateway.invocation import GatewayError, Invocation, render_mapping_template
 
 
 def request_body(invocation: Invocation, reading: vtl.Reading = vtl.Reading.JAVA) -> str:
@@ -28,10 +24,4 @@ def request_body(invocation: Invocation, reading: vtl.Reading = vtl.Reading.JAVA
         if passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
             raise GatewayError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type")
         return body
-    try:
-        return vtl.render(template, body=body, params=invocation.params, context=invocation.context,
-                          stage_variables=invocation.stage_variables, reading=reading).text
-    except vtl.VtlError as error:
-        log.error("execute-api: request template of %s %s failed: %s", invocation.method,
-                  invocation.context.get("resourcePath"), error)
-        raise configuration_error() from None
+    return render_mapping_template(invocation, "request", template, body, reading).text

@@ -16,7 +16,14 @@ from typing import Any
 
 import vtl
 from sandbox.apigateway.integration import BackendAnswer
-from sandbox.apigateway.invocation import JSON, Invocation, Response, configuration_error
+from sandbox.apigateway.invocation import (
+    JSON,
+    Invocation,
+    Response,
+    configuration_error,
+    render_mapping_template,
+    response_template,
+)
 from sandbox.apigateway.parameters import response_headers
 
 log = logging.getLogger(__name__)
@@ -42,17 +49,10 @@ def respond(invocation: Invocation, backend: BackendAnswer, reading: vtl.Reading
         log.error("execute-api: no integration/method response for backend status %s on %s %s",
                   backend.status, invocation.method, invocation.context.get("resourcePath"))
         raise configuration_error()
-    templates = chosen.response_templates or {}
-    template = templates.get(JSON, next(iter(templates.values()), None)) if templates else None
+    template = response_template(chosen.response_templates)
     status, body, overrides = int(chosen.status_code), backend.body, {}
     if template:
-        try:
-            rendered = vtl.render(template, body=backend.body, params=invocation.params, context=invocation.context,
-                                  stage_variables=invocation.stage_variables, reading=reading)
-        except vtl.VtlError as error:
-            log.error("execute-api: response template of %s %s failed: %s", invocation.method,
-                      invocation.context.get("resourcePath"), error)
-            raise configuration_error() from None
+        rendered = render_mapping_template(invocation, "response", template, backend.body, reading)
         body, status = rendered.text, rendered.status_override or status
         overrides = dict(rendered.header_overrides or {})
     headers = {"Content-Type": JSON}

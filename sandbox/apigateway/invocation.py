@@ -7,14 +7,19 @@ and rendered by the gateway responses stage.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import vtl
 from sandbox.credentials import Principal
+
+log = logging.getLogger(__name__)
 
 JSON = "application/json"
 
@@ -121,3 +126,22 @@ def context_variables(invocation: Invocation, account: str) -> dict[str, Any]:
         "domainPrefix": host.split(".", 1)[0],
         "protocol": "HTTP/1.1",
     }
+
+
+def response_template(templates: Mapping[str, str] | None) -> str | None:
+    """The template of a response (integration or gateway response): the JSON one, else the first."""
+    templates = templates or {}
+    return templates.get(JSON, next(iter(templates.values()), None))
+
+
+def render_mapping_template(invocation: Invocation, which: str, template: str, body: str,
+                            reading: vtl.Reading) -> vtl.Rendered:
+    """A request or response mapping template, rendered for this request; one that fails is the API's
+    fault: 500, as API Gateway's "Execution failed due to configuration error: Unable to transform ..."."""
+    try:
+        return vtl.render(template, body=body, params=invocation.params, context=invocation.context,
+                          stage_variables=invocation.stage_variables, reading=reading)
+    except vtl.VtlError as error:
+        log.error("execute-api: %s template of %s %s failed: %s", which, invocation.method,
+                  invocation.context.get("resourcePath"), error)
+        raise configuration_error() from None
