@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import vtl
+from sandbox.apigateway.parameters import lookup
 from sandbox.credentials import Principal
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,8 @@ class Invocation:
         return "/" + "/".join(self.segments)
 
     def header(self, name: str) -> str:
-        lowered = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == lowered), "")
+        """A request header by case-insensitive name, "" when absent."""
+        return lookup(self.headers, name) or ""
 
     @property
     def querystring(self) -> dict[str, str]:
