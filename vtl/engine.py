@@ -223,8 +223,15 @@ _IDENTITY_KEYS = ("cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenti
                   "accessKey", "apiKey", "principalOrgId")
 
 
+def time_variables(epoch: float) -> dict[str, Any]:
+    """$context.requestTime (CLF-formatted) and $context.requestTimeEpoch (ms) of a request made at `epoch`."""
+    return {
+        "requestTime": datetime.fromtimestamp(epoch, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(epoch * 1000),
+    }
+
+
 def _default_context() -> dict[str, Any]:
-    now = time.time()
     return {
         "accountId": "",
         "apiId": "",
@@ -235,8 +242,7 @@ def _default_context() -> dict[str, Any]:
         "path": "",
         "protocol": "HTTP/1.1",
         "requestId": str(uuid.uuid4()),
-        "requestTime": datetime.fromtimestamp(now, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "requestTimeEpoch": int(now * 1000),
+        **time_variables(time.time()),
         "resourceId": "",
         "resourcePath": "",
         "stage": "",

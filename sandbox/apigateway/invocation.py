@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -109,13 +108,11 @@ class Invocation:
 
 def context_variables(invocation: Invocation, account: str) -> dict[str, Any]:
     """$context as known before routing (resourcePath, identity and error come later)."""
-    started = datetime.fromtimestamp(invocation.started, tz=UTC)
     host = invocation.header("host")
     return {
         "requestId": invocation.request_id,
         "extendedRequestId": invocation.extended_request_id,
-        "requestTimeEpoch": int(invocation.started * 1000),
-        "requestTime": started.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        **vtl.time_variables(invocation.started),
         "httpMethod": invocation.method,
         "resourcePath": "",
         "resourceId": "",
