@@ -14,7 +14,7 @@ import vtl
 from sandbox.apigateway.invocation import GatewayError, Invocation, render_mapping_template
 
 
-def request_body(invocation: Invocation, reading: vtl.Reading = vtl.Reading.JAVA) -> str:
+def request_body(invocation: Invocation, reading: vtl.Reading) -> str:
     integration = invocation.api_method.method_integration
     templates = integration.request_templates or {}
     template = templates.get(invocation.content_type)

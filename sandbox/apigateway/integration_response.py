@@ -42,7 +42,7 @@ def select_response(integration: Any, backend_status: str) -> Any:
     return default
 
 
-def respond(invocation: Invocation, backend: BackendAnswer, reading: vtl.Reading = vtl.Reading.JAVA) -> Response:
+def respond(invocation: Invocation, backend: BackendAnswer, reading: vtl.Reading) -> Response:
     method = invocation.api_method
     chosen = select_response(method.method_integration, backend.status)
     if chosen is None or str(chosen.status_code) not in (method.method_responses or {}):
