@@ -43,7 +43,7 @@ from ops.errors import FAILED, OK, UNREACHABLE, ConflictError, OpsError, Unreach
 from ops.factory import Factory, Target
 from ops.output import JsonOption, emit_json, say, table
 from ops.smoke import PIXEL, app_config, credentials, sign_in
-from ops.state import RegionState, Via, read_state, set_state, wait_for_state
+from ops.state import Change, RegionState, Via, read_state, set_state, wait_for_state
 
 MAX_PHOTO_PAGES = 50
 STATE_TIMEOUT = 1.5  # seconds: a region that does not answer the state API this fast is treated as down
@@ -249,37 +249,28 @@ def preflight(factory: Factory, target: Target, wait: float = 0.0) -> list[Regio
     return states
 
 
-@dataclass
-class Written:
-    """The last state the drill wrote, and through which region."""
-
-    state: str
-    version: int | None
-    role: str
-
-
 class Runbook:
     """The drill's switches: each waits (bounded) until the region it writes through reads the last state
     written, and a failure raises DrillAbortError."""
 
     def __init__(self, factory: Factory, target: Target, plan: DrillPlan, mark: Callable[[str, str], None]):
         self.factory, self.target, self.plan, self.mark = factory, target, plan, mark
-        self.last: Written | None = None
+        self.last: Change | None = None  # the last state the drill wrote, and through which region
 
     def switch(self, state: str, via: Via, detail: str) -> None:
         role = None if via is Via.auto else via.value
-        if self.last and role and role != self.last.role:
-            seen = wait_for_state(self.factory, self.target, role, self.last.state, self.last.version,
+        if self.last and role and role != self.last.via:
+            seen = wait_for_state(self.factory, self.target, role, self.last.to_state, self.last.version,
                                   self.plan.state_timeout)
-            if seen.state != self.last.state or (seen.version or 0) < (self.last.version or 0):
+            if seen.state != self.last.to_state or (seen.version or 0) < (self.last.version or 0):
                 now = f"{seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
-                raise DrillAbortError(f"the {role} region did not read {self.last.state} (version {self.last.version}) "
-                                 f"within {self.plan.state_timeout:g} s (it reads {now}): not switching through it")
+                raise DrillAbortError(f"the {role} region did not read {self.last.to_state} (version "
+                                      f"{self.last.version}) within {self.plan.state_timeout:g} s (it reads {now}): "
+                                      "not switching through it")
         try:
-            change = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
+            self.last = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
         except OpsError as error:
             raise DrillAbortError(f"state set {state} via {via.value} failed: {error}") from None
-        self.last = Written(state, change.version, change.via)
         self.mark(state, detail)
 
 
