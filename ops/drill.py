@@ -216,6 +216,16 @@ class DrillPlan:
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def region_reads(factory: Factory, target: Target, role: str, state: str, version: int | None,
+                 timeout: float) -> str | None:
+    """None once `role`'s region reads `state` at `version` or later (bounded wait), else what it reads, in words."""
+    seen = wait_for_state(factory, target, role, state, version, timeout)
+    if seen.reads(state, version):
+        return None
+    now = f"it reads {seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
+    return f"does not read {state} (version {version}) within {timeout:g} s ({now})"
+
+
 class DrillAbortError(Exception):
     """The drill cannot go on safely; the message says why."""
 
@@ -260,13 +270,10 @@ class Runbook:
     def switch(self, state: str, via: Via, detail: str) -> None:
         role = None if via is Via.auto else via.value
         if self.last and role and role != self.last.via:
-            seen = wait_for_state(self.factory, self.target, role, self.last.to_state, self.last.version,
-                                  self.plan.state_timeout)
-            if seen.state != self.last.to_state or (seen.version or 0) < (self.last.version or 0):
-                now = f"{seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
-                raise DrillAbortError(f"the {role} region did not read {self.last.to_state} (version "
-                                      f"{self.last.version}) within {self.plan.state_timeout:g} s (it reads {now}): "
-                                      "not switching through it")
+            late = region_reads(self.factory, self.target, role, self.last.to_state, self.last.version,
+                                self.plan.state_timeout)
+            if late:
+                raise DrillAbortError(f"the {role} region {late}: not switching through it")
         try:
             self.last = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
         except OpsError as error:
@@ -309,7 +316,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
             f"does not answer ({primary.error})" if not primary.reachable else "has no state item")
     try:
         if latest.state == "active":
-            seen = down or _primary_reads(factory, target, "active", latest.version, plan)
+            seen = down or region_reads(factory, target, "primary", "active", latest.version, plan.state_timeout)
             if seen is None:
                 return Restoration(True, "active", f"the primary region reads active (version {latest.version}): "
                                    "nothing to do")
@@ -325,7 +332,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
             change = set_state(factory, target, "fenced", via=Via(latest.role), reason="drill restore", notify=notify)
             steps.append(f"fenced via the {change.via} region")
             version = change.version
-        seen = _primary_reads(factory, target, "fenced", version, plan)
+        seen = region_reads(factory, target, "primary", "fenced", version, plan.state_timeout)
         if seen is not None:
             return _hold_failover(factory, target, steps, f"the primary region {seen}", later, notify)
         steps.append(_drain_back(factory, target, user, attempts, plan, readings, since_ms))
@@ -340,15 +347,6 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
         code = error.exit_code if isinstance(error, OpsError) else FAILED
         return Restoration(False, None, f"{'; '.join(steps + [reason])}. Run: {restore_command(target)}", code)
     return Restoration(True, "active", "; ".join(steps))
-
-
-def _primary_reads(factory: Factory, target: Target, state: str, version: int | None, plan: DrillPlan) -> str | None:
-    """None once the primary reads `state` at `version` or later (bounded wait), else what it reads, in words."""
-    seen = wait_for_state(factory, target, "primary", state, version, plan.state_timeout)
-    if seen.found and seen.state == state and (seen.version or 0) >= (version or 0):
-        return None
-    now = f"it reads {seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
-    return f"does not read {state} (version {version}) within {plan.state_timeout:g} s ({now})"
 
 
 def _hold_failover(factory: Factory, target: Target, steps: list[str], why: str, later: str,
