@@ -404,7 +404,7 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         events.append(Event(now(), name, detail))
         say(f"[{now():6.2f}s] {name}{': ' + detail if detail else ''}")
 
-    with_outage = bool(outage and plan.outage)
+    outage = outage if plan.outage else None
     runbook = Runbook(factory, target, plan, mark)
     workload = Workload(user, plan.rate, plan.photo_every, now)
     drains: dict[str, float] = {}
@@ -429,12 +429,12 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         runbook.switch("fenced", Via.auto, "fail over")
         drain("secondary", "forward")
         runbook.switch("failover", Via.secondary, "fail over")
-        if with_outage:
-            outage(True)  # type: ignore[misc]
+        if outage:
+            outage(True)
             mark("primary outage")
         time.sleep(plan.steady)
-        if with_outage:
-            outage(False)  # type: ignore[misc]
+        if outage:
+            outage(False)
             mark("primary back")
         runbook.switch("fenced", Via.secondary, "fail back")
         drain("primary", "back")
@@ -448,14 +448,14 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         aborted = f"unexpected {type(error).__name__}: {describe(error)}"
     finally:
         workload.stop()
-        if with_outage:
+        if outage:
             try:
-                outage(False)  # type: ignore[misc]
+                outage(False)
             except OSError as error:
                 aborted = aborted or f"could not end the primary outage: {error}"
         mark("stopped" if aborted is None else "aborted", aborted or "")
     attempts = workload.snapshot()
-    result = DrillResult(target=target.label, rate=plan.rate, outage=with_outage, duration=now(), events=events,
+    result = DrillResult(target=target.label, rate=plan.rate, outage=outage is not None, duration=now(), events=events,
                          attempts=attempts, windows=gaps(attempts, events), drains=drains, rpo_missing=rpo_missing,
                          aborted=aborted)
     if aborted:
@@ -464,7 +464,6 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         result.restored, result.restore, result.left_in = walked.restored, walked.detail, walked.state
         result.restore_exit = walked.exit_code
         mark("restored" if result.restored else "not restored", result.restore)
-        result.events = events
     if all(read_state(factory, target, role).reachable for role in REGION_ROLES):
         result.lost, result.duplicated = reconcile(user, attempts, plan.drain_timeout, workload.since_ms)
     else:
