@@ -38,7 +38,7 @@ import typer
 from components.contract import REGION_ROLES
 from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
-from ops.drill_model import Attempt, DrillResult, Event, Window, summary_rows
+from ops.drill_model import OTHER, Attempt, DrillResult, Event, Window, summary_rows
 from ops.errors import FAILED, OK, UNREACHABLE, ConflictError, OpsError, UnreachableError, UsageError, describe
 from ops.factory import Factory, Target
 from ops.output import JsonOption, emit_json, say, table
@@ -52,7 +52,6 @@ VERIFY_SECONDS = 0.05  # how often the verifier looks for acknowledged writes in
 VERIFY_TIMEOUT = 0.5
 DRAIN_POLL = 0.1
 CLOCK_SKEW_MS = 5 * 60 * 1000  # API Gateway stamps records with its own clock
-OTHER = {"primary": "secondary", "secondary": "primary"}
 # (state timeout, drain timeout) in seconds. Sandbox: replication lag is ~1 s. Real stacks: global tables
 # replicate in about a second, S3 Replication Time Control promises 15 minutes for 99.99 % of objects.
 DEFAULT_TIMEOUTS = {"sandbox": (10.0, 30.0), "stack": (60.0, 900.0)}
