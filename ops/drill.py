@@ -28,6 +28,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -142,28 +143,24 @@ def copies(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | No
     """How many copies of each write `role`'s region holds (0 = missing or no answer), by key. Photos: one
     listing of the records newer than `since_ms` (the drill's), then each found photo's bytes."""
     found: dict[str, int] = {}
-    photos = [a for a in attempts if a.kind == "photo"]
-    records: dict[str, int] = {}
-    if photos:
-        for record in user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []:
-            records[record.get("photoId", "")] = records.get(record.get("photoId", ""), 0) + 1
+    records: Counter[str] = Counter()
+    if any(a.kind == "photo" for a in attempts):
+        listed = user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []
+        records.update(record.get("photoId", "") for record in listed)
     for attempt in attempts:
         if attempt.kind == "comment":
             answer = user.list_comments(role, attempt.key, timeout=timeout)
             found[attempt.key] = len(answer.body["comments"]) if answer.status == 200 else 0
-        elif records.get(attempt.key) and user.get_object(role, attempt.key).status == 200:
+        elif records[attempt.key] and user.get_object(role, attempt.key).status == 200:
             found[attempt.key] = records[attempt.key]
         else:
             found[attempt.key] = 0  # no record, or the record without its bytes: not the photo yet
     return found
 
 
-def missing_in(user: AppUser, role: str, attempts: list[Attempt], deadline: float | None = None,
-               clock: Callable[[], float] = time.monotonic, since_ms: int | None = None) -> list[Attempt]:
-    """The acknowledged writes `role`'s region does not hold yet; past `deadline` every one counts as missing."""
+def missing_in(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | None = None) -> list[Attempt]:
+    """The acknowledged writes `role`'s region does not hold yet."""
     acknowledged = [a for a in attempts if a.ok]
-    if not acknowledged or (deadline is not None and clock() > deadline):
-        return acknowledged
     held = copies(user, role, acknowledged, since_ms)
     return [a for a in acknowledged if not held[a.key]]
 
@@ -177,12 +174,15 @@ def wait_drained(user: AppUser, destination: str, attempts: list[Attempt], timeo
     deadline = began + timeout
     pending = [a for a in attempts if a.ok and a.role == OTHER[destination]]
     while True:
-        pending = missing_in(user, destination, pending, deadline, clock, since_ms)
+        pending = missing_in(user, destination, pending, since_ms)
         if not pending:
             return True, clock() - began, 0
         if clock() >= deadline:
-            return False, clock() - began, len(pending)
+            break
         sleep(DRAIN_POLL)
+        if clock() > deadline:  # no read past the deadline
+            break
+    return False, clock() - began, len(pending)
 
 
 def gaps(attempts: list[Attempt], events: list[Event]) -> list[Window]:
