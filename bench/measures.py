@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ops.appclient import AppUser
 from ops.drill_model import DrillResult
 from sandbox.cloud import LocalCloud
 
@@ -154,6 +155,11 @@ def summarize(lags: list[float]) -> dict[str, float]:
     }
 
 
+def demo_user(sandbox: Any) -> AppUser:
+    """The sandbox's demo user, signed in: the writer of the app-level benchmarks."""
+    return AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+
+
 def bench_cold_start(runs: int = 3, timeout: float = 120.0) -> list[float]:
     """Seconds from `python -m sandbox up` (a new process) to its session file: everything deployed."""
     times = []
@@ -181,14 +187,13 @@ def bench_cold_start(runs: int = 3, timeout: float = 120.0) -> list[float]:
 def bench_failover_switch(sandbox: Any, samples: int = 5, timeout: float = 10.0) -> list[float]:
     """Seconds from `ops state set failover` (through the secondary, from fenced) until the secondary's
     API accepts a signed write; the state goes back to active between samples."""
-    from ops.appclient import AppUser
     from ops.factory import Factory
     from ops.state import Via, set_state
 
     with tempfile.TemporaryDirectory() as tmp:
         factory = Factory(session_file=sandbox.write_session(Path(tmp) / "session.json"))
         target = factory.sandbox_target()
-        user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+        user = demo_user(sandbox)
         times = []
         for i in range(samples):
             set_state(factory, target, "fenced", via=Via.primary)
@@ -209,10 +214,9 @@ def bench_failover_switch(sandbox: Any, samples: int = 5, timeout: float = 10.0)
 
 def bench_app_replication(sandbox: Any, samples: int = 5) -> dict[str, list[float]]:
     """`ops smoke` as a benchmark: seconds until a comment, a photo record and its bytes show in the other region."""
-    from ops.appclient import AppUser
     from ops.smoke import run_smoke
 
-    user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+    user = demo_user(sandbox)
     lags: dict[str, list[float]] = {}
     for _ in range(samples):
         for check in run_smoke(user, "primary", timeout=30):
@@ -225,7 +229,6 @@ def bench_app_replication(sandbox: Any, samples: int = 5) -> dict[str, list[floa
 def bench_drills(sandbox: Any, count: int, report_dir: Path, steady: float = 2.0) -> list[tuple[DrillResult, float]]:
     """`count` failover drills in a row (ops drill --sandbox, primary outage included), each starting where
     the last one left the application: (result, seconds) per drill. The last report goes to `report_dir`."""
-    from ops.appclient import AppUser
     from ops.drill import DrillPlan, run_drill, sandbox_outage
     from ops.drill_report import write_report
     from ops.errors import OpsError
@@ -235,7 +238,7 @@ def bench_drills(sandbox: Any, count: int, report_dir: Path, steady: float = 2.0
     with tempfile.TemporaryDirectory() as tmp:
         factory = Factory(session_file=sandbox.write_session(Path(tmp) / "session.json"))
         target = factory.sandbox_target()
-        user = AppUser.sign_in(sandbox.ui_config, sandbox.demo_user["username"], sandbox.demo_user["password"])
+        user = demo_user(sandbox)
         plan = DrillPlan.for_target(target, steady=steady)
         for n in range(count):
             began = time.perf_counter()

@@ -28,6 +28,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,12 +39,12 @@ import typer
 from components.contract import REGION_ROLES
 from ops.appclient import AppUser, new_photo_id, writer_of
 from ops.context import cli_of
-from ops.drill_model import Attempt, DrillResult, Event, Window, summary_rows
+from ops.drill_model import OTHER, Attempt, DrillResult, Event, Window, summary_rows
 from ops.errors import FAILED, OK, UNREACHABLE, ConflictError, OpsError, UnreachableError, UsageError, describe
 from ops.factory import Factory, Target
 from ops.output import JsonOption, emit_json, say, table
 from ops.smoke import PIXEL, app_config, credentials, sign_in
-from ops.state import RegionState, Via, read_state, set_state, wait_for_state
+from ops.state import Change, RegionState, Via, read_state, set_state, wait_for_state
 
 MAX_PHOTO_PAGES = 50
 STATE_TIMEOUT = 1.5  # seconds: a region that does not answer the state API this fast is treated as down
@@ -52,7 +53,6 @@ VERIFY_SECONDS = 0.05  # how often the verifier looks for acknowledged writes in
 VERIFY_TIMEOUT = 0.5
 DRAIN_POLL = 0.1
 CLOCK_SKEW_MS = 5 * 60 * 1000  # API Gateway stamps records with its own clock
-OTHER = {"primary": "secondary", "secondary": "primary"}
 # (state timeout, drain timeout) in seconds. Sandbox: replication lag is ~1 s. Real stacks: global tables
 # replicate in about a second, S3 Replication Time Control promises 15 minutes for 99.99 % of objects.
 DEFAULT_TIMEOUTS = {"sandbox": (10.0, 30.0), "stack": (60.0, 900.0)}
@@ -143,28 +143,24 @@ def copies(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | No
     """How many copies of each write `role`'s region holds (0 = missing or no answer), by key. Photos: one
     listing of the records newer than `since_ms` (the drill's), then each found photo's bytes."""
     found: dict[str, int] = {}
-    photos = [a for a in attempts if a.kind == "photo"]
-    records: dict[str, int] = {}
-    if photos:
-        for record in user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []:
-            records[record.get("photoId", "")] = records.get(record.get("photoId", ""), 0) + 1
+    records: Counter[str] = Counter()
+    if any(a.kind == "photo" for a in attempts):
+        listed = user.all_photos(role, timeout=timeout, max_pages=MAX_PHOTO_PAGES, newer_than_ms=since_ms) or []
+        records.update(record.get("photoId", "") for record in listed)
     for attempt in attempts:
         if attempt.kind == "comment":
             answer = user.list_comments(role, attempt.key, timeout=timeout)
             found[attempt.key] = len(answer.body["comments"]) if answer.status == 200 else 0
-        elif records.get(attempt.key) and user.get_object(role, attempt.key).status == 200:
+        elif records[attempt.key] and user.get_object(role, attempt.key).status == 200:
             found[attempt.key] = records[attempt.key]
         else:
             found[attempt.key] = 0  # no record, or the record without its bytes: not the photo yet
     return found
 
 
-def missing_in(user: AppUser, role: str, attempts: list[Attempt], deadline: float | None = None,
-               clock: Callable[[], float] = time.monotonic, since_ms: int | None = None) -> list[Attempt]:
-    """The acknowledged writes `role`'s region does not hold yet; past `deadline` every one counts as missing."""
+def missing_in(user: AppUser, role: str, attempts: list[Attempt], since_ms: int | None = None) -> list[Attempt]:
+    """The acknowledged writes `role`'s region does not hold yet."""
     acknowledged = [a for a in attempts if a.ok]
-    if not acknowledged or (deadline is not None and clock() > deadline):
-        return acknowledged
     held = copies(user, role, acknowledged, since_ms)
     return [a for a in acknowledged if not held[a.key]]
 
@@ -178,12 +174,15 @@ def wait_drained(user: AppUser, destination: str, attempts: list[Attempt], timeo
     deadline = began + timeout
     pending = [a for a in attempts if a.ok and a.role == OTHER[destination]]
     while True:
-        pending = missing_in(user, destination, pending, deadline, clock, since_ms)
+        pending = missing_in(user, destination, pending, since_ms)
         if not pending:
             return True, clock() - began, 0
         if clock() >= deadline:
-            return False, clock() - began, len(pending)
+            break
         sleep(DRAIN_POLL)
+        if clock() > deadline:  # no read past the deadline
+            break
+    return False, clock() - began, len(pending)
 
 
 def gaps(attempts: list[Attempt], events: list[Event]) -> list[Window]:
@@ -214,6 +213,16 @@ class DrillPlan:
         state_timeout, drain_timeout = DEFAULT_TIMEOUTS[target.kind]
         plan = cls(state_timeout=state_timeout, drain_timeout=drain_timeout)
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def region_reads(factory: Factory, target: Target, role: str, state: str, version: int | None,
+                 timeout: float) -> str | None:
+    """None once `role`'s region reads `state` at `version` or later (bounded wait), else what it reads, in words."""
+    seen = wait_for_state(factory, target, role, state, version, timeout)
+    if seen.reads(state, version):
+        return None
+    now = f"it reads {seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
+    return f"does not read {state} (version {version}) within {timeout:g} s ({now})"
 
 
 class DrillAbortError(Exception):
@@ -249,37 +258,25 @@ def preflight(factory: Factory, target: Target, wait: float = 0.0) -> list[Regio
     return states
 
 
-@dataclass
-class Written:
-    """The last state the drill wrote, and through which region."""
-
-    state: str
-    version: int | None
-    role: str
-
-
 class Runbook:
     """The drill's switches: each waits (bounded) until the region it writes through reads the last state
     written, and a failure raises DrillAbortError."""
 
     def __init__(self, factory: Factory, target: Target, plan: DrillPlan, mark: Callable[[str, str], None]):
         self.factory, self.target, self.plan, self.mark = factory, target, plan, mark
-        self.last: Written | None = None
+        self.last: Change | None = None  # the last state the drill wrote, and through which region
 
     def switch(self, state: str, via: Via, detail: str) -> None:
         role = None if via is Via.auto else via.value
-        if self.last and role and role != self.last.role:
-            seen = wait_for_state(self.factory, self.target, role, self.last.state, self.last.version,
-                                  self.plan.state_timeout)
-            if seen.state != self.last.state or (seen.version or 0) < (self.last.version or 0):
-                now = f"{seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
-                raise DrillAbortError(f"the {role} region did not read {self.last.state} (version {self.last.version}) "
-                                 f"within {self.plan.state_timeout:g} s (it reads {now}): not switching through it")
+        if self.last and role and role != self.last.via:
+            late = region_reads(self.factory, self.target, role, self.last.to_state, self.last.version,
+                                self.plan.state_timeout)
+            if late:
+                raise DrillAbortError(f"the {role} region {late}: not switching through it")
         try:
-            change = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
+            self.last = set_state(self.factory, self.target, state, via=via, reason=f"drill: {detail}")
         except OpsError as error:
             raise DrillAbortError(f"state set {state} via {via.value} failed: {error}") from None
-        self.last = Written(state, change.version, change.via)
         self.mark(state, detail)
 
 
@@ -318,7 +315,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
             f"does not answer ({primary.error})" if not primary.reachable else "has no state item")
     try:
         if latest.state == "active":
-            seen = down or _primary_reads(factory, target, "active", latest.version, plan)
+            seen = down or region_reads(factory, target, "primary", "active", latest.version, plan.state_timeout)
             if seen is None:
                 return Restoration(True, "active", f"the primary region reads active (version {latest.version}): "
                                    "nothing to do")
@@ -334,7 +331,7 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
             change = set_state(factory, target, "fenced", via=Via(latest.role), reason="drill restore", notify=notify)
             steps.append(f"fenced via the {change.via} region")
             version = change.version
-        seen = _primary_reads(factory, target, "fenced", version, plan)
+        seen = region_reads(factory, target, "primary", "fenced", version, plan.state_timeout)
         if seen is not None:
             return _hold_failover(factory, target, steps, f"the primary region {seen}", later, notify)
         steps.append(_drain_back(factory, target, user, attempts, plan, readings, since_ms))
@@ -349,15 +346,6 @@ def restore(factory: Factory, target: Target, user: AppUser | None, attempts: li
         code = error.exit_code if isinstance(error, OpsError) else FAILED
         return Restoration(False, None, f"{'; '.join(steps + [reason])}. Run: {restore_command(target)}", code)
     return Restoration(True, "active", "; ".join(steps))
-
-
-def _primary_reads(factory: Factory, target: Target, state: str, version: int | None, plan: DrillPlan) -> str | None:
-    """None once the primary reads `state` at `version` or later (bounded wait), else what it reads, in words."""
-    seen = wait_for_state(factory, target, "primary", state, version, plan.state_timeout)
-    if seen.found and seen.state == state and (seen.version or 0) >= (version or 0):
-        return None
-    now = f"it reads {seen.state} (version {seen.version})" if seen.found else (seen.error or "no answer")
-    return f"does not read {state} (version {version}) within {plan.state_timeout:g} s ({now})"
 
 
 def _hold_failover(factory: Factory, target: Target, steps: list[str], why: str, later: str,
@@ -415,7 +403,7 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         events.append(Event(now(), name, detail))
         say(f"[{now():6.2f}s] {name}{': ' + detail if detail else ''}")
 
-    with_outage = bool(outage and plan.outage)
+    outage = outage if plan.outage else None
     runbook = Runbook(factory, target, plan, mark)
     workload = Workload(user, plan.rate, plan.photo_every, now)
     drains: dict[str, float] = {}
@@ -440,12 +428,12 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         runbook.switch("fenced", Via.auto, "fail over")
         drain("secondary", "forward")
         runbook.switch("failover", Via.secondary, "fail over")
-        if with_outage:
-            outage(True)  # type: ignore[misc]
+        if outage:
+            outage(True)
             mark("primary outage")
         time.sleep(plan.steady)
-        if with_outage:
-            outage(False)  # type: ignore[misc]
+        if outage:
+            outage(False)
             mark("primary back")
         runbook.switch("fenced", Via.secondary, "fail back")
         drain("primary", "back")
@@ -459,14 +447,14 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         aborted = f"unexpected {type(error).__name__}: {describe(error)}"
     finally:
         workload.stop()
-        if with_outage:
+        if outage:
             try:
-                outage(False)  # type: ignore[misc]
+                outage(False)
             except OSError as error:
                 aborted = aborted or f"could not end the primary outage: {error}"
         mark("stopped" if aborted is None else "aborted", aborted or "")
     attempts = workload.snapshot()
-    result = DrillResult(target=target.label, rate=plan.rate, outage=with_outage, duration=now(), events=events,
+    result = DrillResult(target=target.label, rate=plan.rate, outage=outage is not None, duration=now(), events=events,
                          attempts=attempts, windows=gaps(attempts, events), drains=drains, rpo_missing=rpo_missing,
                          aborted=aborted)
     if aborted:
@@ -475,7 +463,6 @@ def run_drill(factory: Factory, target: Target, user: AppUser, plan: DrillPlan,
         result.restored, result.restore, result.left_in = walked.restored, walked.detail, walked.state
         result.restore_exit = walked.exit_code
         mark("restored" if result.restored else "not restored", result.restore)
-        result.events = events
     if all(read_state(factory, target, role).reachable for role in REGION_ROLES):
         result.lost, result.duplicated = reconcile(user, attempts, plan.drain_timeout, workload.since_ms)
     else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+OTHER = {"primary": "secondary", "secondary": "primary"}  # each role's other region
+
 
 @dataclass
 class Attempt:
@@ -89,7 +91,7 @@ class DrillResult:
     def lags(self) -> dict[str, dict[str, float]]:
         """Replication lag per direction: p50 and max of the acknowledged writes."""
         result = {}
-        for role, other in (("primary", "secondary"), ("secondary", "primary")):
+        for role, other in OTHER.items():
             lags = sorted(a.lag for a in self.attempts if a.role == role and a.lag is not None)
             if lags:
                 result[f"{role} -> {other}"] = {"n": len(lags), "p50": round(lags[len(lags) // 2], 3),

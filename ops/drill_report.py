@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ops.drill_model import DrillResult, as_dict, summary_rows
+from ops.drill_model import OTHER, DrillResult, as_dict, summary_rows
 
 STATE_COLOURS = {"steady": "#2e7d32", "active": "#2e7d32", "fenced": "#f9a825", "failover": "#1565c0",
                  "primary outage": "#c62828", "primary back": "#6a1b9a", "aborted": "#000000"}
@@ -76,8 +76,7 @@ def plot(result: DrillResult, path: Path) -> None:
     replicated = [a for a in result.attempts if a.lag is not None]
     for role, colour in (("primary", "#1565c0"), ("secondary", "#ef6c00")):
         mine = [a for a in replicated if a.role == role]
-        other = "secondary" if role == "primary" else "primary"
-        latency.scatter([a.end for a in mine], [a.lag for a in mine], s=14, c=colour, label=f"{role} -> {other}")
+        latency.scatter([a.end for a in mine], [a.lag for a in mine], s=14, c=colour, label=f"{role} -> {OTHER[role]}")
     for window in result.windows:
         writes.axvspan(window.start, window.end, color="#ffcdd2", alpha=0.6, lw=0)
         writes.annotate(f"{window.seconds:.2f}s", ((window.start + window.end) / 2, 1.35), ha="center", fontsize=8)

@@ -68,6 +68,10 @@ class RegionState:
     error: str | None = None
     legacyHistory: int = 0  # noqa: N815 (entries of a legacy `history` list still inside the item)
 
+    def reads(self, state: str, version: int | None) -> bool:
+        """The region holds `state` at `version` or later (None: at any version)."""
+        return self.found and self.state == state and (version is None or (self.version or 0) >= version)
+
 
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB JSON -> Python, numbers as int where whole."""
@@ -139,7 +143,7 @@ def wait_for_state(factory: Factory, target: Target, role: str, state: str, vers
     began = factory.clock()
     while True:
         seen = read_state(factory, target, role)
-        if seen.found and seen.state == state and (version is None or (seen.version or 0) >= version):
+        if seen.reads(state, version):
             return seen
         if factory.clock() - began >= timeout:
             return seen
