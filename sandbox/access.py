@@ -29,7 +29,6 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
@@ -121,12 +120,8 @@ class AccessControl:
         role's identity policies and the bucket's policy, same-account rules."""
         if self.principals is None:
             return False
-        now = self.clock()
-        context: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true", "aws:PrincipalArn": role_arn, "aws:PrincipalAccount": self.account,
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        context = {**iam_policy.request_context(self.clock()), "aws:PrincipalArn": role_arn,
+                   "aws:PrincipalAccount": self.account}
         caller = iam_policy.Caller(account=self.account, arns=frozenset({role_arn}))
         verdict = iam_policy.authorize(self.principals.policies(role_arn),
                                        bucket_policies(bucket_of(self.account, bucket)), action, resource, context,
@@ -278,13 +273,7 @@ class AccessControl:
         return request.port_region or credential.region
 
     def _base_context(self, request: Incoming, call: AwsCall, region: str) -> dict[str, iam_policy.ContextValue]:
-        now = self.clock()
-        context: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true",
-            "aws:SourceIp": request.source_ip,
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        context = {**iam_policy.request_context(self.clock()), "aws:SourceIp": request.source_ip}
         if region:
             context["aws:RequestedRegion"] = region
         user_agent = _header(request.headers, "user-agent")

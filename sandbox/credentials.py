@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwk, jwt
@@ -210,12 +209,7 @@ class CredentialsBroker:
     ) -> bool:
         """The principal's identity policies allow `action` on `resource`, evaluated with the principal's own
         keys (tags, user id, Cognito keys), the time, aws:SecureTransport=true and `context`."""
-        now = self.clock()
-        full: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true",
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        full = iam_policy.request_context(self.clock())
         parts = resource.split(":")
         if len(parts) > 3 and parts[3]:
             full["aws:RequestedRegion"] = parts[3]
@@ -243,8 +237,7 @@ class CredentialsBroker:
                 f"{COGNITO_IDENTITY}:amr": list(principal.amr),
             })
         if principal.issued_at is not None:
-            keys["aws:TokenIssueTime"] = datetime.fromtimestamp(principal.issued_at, tz=UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
+            keys["aws:TokenIssueTime"] = iam_policy.iso_time(principal.issued_at)
         return keys
 
     def caller(self, principal: Principal) -> iam_policy.Caller:
