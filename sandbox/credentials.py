@@ -230,12 +230,7 @@ class CredentialsBroker:
         for key, value in principal.tags:
             keys[f"aws:PrincipalTag/{key}"] = value
         if principal.identity_id:
-            keys.update({
-                "aws:FederatedProvider": COGNITO_IDENTITY,
-                f"{COGNITO_IDENTITY}:sub": principal.identity_id,
-                f"{COGNITO_IDENTITY}:aud": principal.identity_pool_id,
-                f"{COGNITO_IDENTITY}:amr": list(principal.amr),
-            })
+            keys.update(_web_identity_keys(principal.identity_pool_id, principal.identity_id, principal.amr))
         if principal.issued_at is not None:
             keys["aws:TokenIssueTime"] = iam_policy.iso_time(principal.issued_at)
         return keys
@@ -381,12 +376,7 @@ class CredentialsBroker:
         federated principal cognito-identity.amazonaws.com (with its aud/amr/sub keys), and sts:TagSession
         too when session tags are set; otherwise Cognito answers InvalidIdentityPoolConfigurationException."""
         trust = self._trust_policy(role_arn)
-        context: dict[str, iam_policy.ContextValue] = {
-            f"{COGNITO_IDENTITY}:aud": identity.pool_id,
-            f"{COGNITO_IDENTITY}:sub": identity.identity_id,
-            f"{COGNITO_IDENTITY}:amr": list(amr),
-            "aws:FederatedProvider": COGNITO_IDENTITY,
-        }
+        context = _web_identity_keys(identity.pool_id, identity.identity_id, amr)
         if tags:
             context["aws:TagKeys"] = [key for key, _ in tags]
             context.update({f"aws:RequestTag/{key}": value for key, value in tags})
@@ -520,6 +510,17 @@ def _amr(identity: _Identity, auth_type: str) -> tuple[str, ...]:
     for provider, sub in sorted(identity.logins):
         values += [provider, f"{provider}:CognitoSignIn:{sub}"]
     return tuple(values)
+
+
+def _web_identity_keys(pool_id: str, identity_id: str, amr: tuple[str, ...]) -> dict[str, iam_policy.ContextValue]:
+    """The keys of a Cognito identity: in the role's trust policy (AssumeRoleWithWebIdentity) and then in
+    every evaluation of the session's calls."""
+    return {
+        "aws:FederatedProvider": COGNITO_IDENTITY,
+        f"{COGNITO_IDENTITY}:sub": identity_id,
+        f"{COGNITO_IDENTITY}:aud": pool_id,
+        f"{COGNITO_IDENTITY}:amr": list(amr),
+    }
 
 
 def _user_pool_of(provider: str) -> tuple[str, str]:
