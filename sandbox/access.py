@@ -90,7 +90,7 @@ class AccessControl:
 
     def check(self, request: Incoming) -> Outcome:
         headers = request.headers
-        authorization = _header(headers, "authorization")
+        authorization = sigv4.header(headers, "authorization")
         query = dict(parse_qsl(request.query_string, keep_blank_values=True))
         signed = sigv4.SignedRequest(request.method, request.raw_path, request.query_string, headers, request.body)
         credential: sigv4.Credential | None = None
@@ -140,7 +140,7 @@ class AccessControl:
         if credential is None or self.principals is None or credential.region not in regions:
             return False
         principal = self.principals.lookup(credential.access_key)
-        if principal is None or principal.expiration is not None or not _header(request.headers, "authorization"):
+        if principal is None or principal.expiration is not None or not sigv4.header(request.headers, "authorization"):
             return False
         try:
             sigv4.verify(signed, secret_for=lambda _key: principal.secret_key, region=credential.region,
@@ -199,7 +199,7 @@ class AccessControl:
                        "(sandbox: no IAM mapping for this service)")
             outcome.refusal = aws_errors.access_denied(call.protocol, credential.service, message)
             return outcome
-        presigned = not _header(request.headers, "authorization")
+        presigned = not sigv4.header(request.headers, "authorization")
         check = sigv4.verify_presigned if presigned else sigv4.verify
         try:
             check(signed, secret_for=lambda _key: principal.secret_key, region=region, service=call.service,
@@ -276,13 +276,13 @@ class AccessControl:
         context = {**iam_policy.request_context(self.clock()), "aws:SourceIp": request.source_ip}
         if region:
             context["aws:RequestedRegion"] = region
-        user_agent = _header(request.headers, "user-agent")
+        user_agent = sigv4.header(request.headers, "user-agent")
         if user_agent:
             context["aws:UserAgent"] = user_agent
         if call.service == "s3":
             context["s3:authType"] = "REST-HEADER"
             context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
-            sha = _header(request.headers, "x-amz-content-sha256")
+            sha = sigv4.header(request.headers, "x-amz-content-sha256")
             if sha:
                 context["s3:x-amz-content-sha256"] = sha
         return context
@@ -329,10 +329,3 @@ def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
 def _restricts_public(bucket: Any) -> bool:
     block = getattr(bucket, "public_access_block", None)
     return bool(block is not None and str(getattr(block, "restrict_public_buckets", "")).lower() == "true")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return ""

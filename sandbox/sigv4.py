@@ -90,11 +90,6 @@ class SignedRequest:
     body: bytes
 
 
-def has_signature(headers: Mapping[str, str]) -> bool:
-    """True when the request carries an Authorization header (see `is_presigned` for query auth)."""
-    return bool(_header(headers, "authorization"))
-
-
 def is_presigned(query_string: str) -> bool:
     """True when the query string carries SigV4 query authentication (a presigned URL)."""
     return any(key == "X-Amz-Credential" for key, _ in parse_qsl(query_string, keep_blank_values=True))
@@ -124,7 +119,7 @@ def parse_authorization(value: str) -> tuple[Credential, list[str], str]:
 
 def credential_of(request: SignedRequest) -> Credential | None:
     """The credential a request claims (header or presigned query), unverified; None when unsigned."""
-    authorization = _header(request.headers, "authorization")
+    authorization = header(request.headers, "authorization")
     if authorization:
         return parse_authorization(authorization)[0]
     params = dict(parse_qsl(request.query_string, keep_blank_values=True))
@@ -147,7 +142,7 @@ def verify(
     `secret_for(access_key)` returns the key's secret, or None when the key is unknown.
     `token_for(access_key)`, when given, returns the session token the key must be used with (None: none).
     """
-    authorization = _header(request.headers, "authorization")
+    authorization = header(request.headers, "authorization")
     if not authorization:
         raise SigV4Error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", kind="missing")
     credential, signed_headers, signature = parse_authorization(authorization)
@@ -165,7 +160,7 @@ def verify(
             kind="malformed",
         )
     secret = _secret(secret_for, credential)
-    token = _check_token(token_for, credential, _header(request.headers, "x-amz-security-token"))
+    token = _check_token(token_for, credential, header(request.headers, "x-amz-security-token"))
     _check_payload(request, service)
     signer_class = _HeaderS3Signer if service == "s3" else _HeaderSigner
     aws_request = _aws_request(request, service, drop=())
@@ -281,7 +276,7 @@ def _aws_request(request: SignedRequest, service: str, drop: tuple[str, ...]) ->
     """The request as botocore's signers read it. The query is decoded into pairs (botocore re-encodes
     them the RFC 3986 way and sorts, as SigV4 specifies); an S3 path is canonicalized by decoding and
     encoding it once (other services' paths are encoded once more by the signer itself)."""
-    host = _header(request.headers, "host") or "localhost"
+    host = header(request.headers, "host") or "localhost"
     path = request.raw_path or "/"
     if service == "s3":
         path = quote(unquote(path), safe="/~")
@@ -362,7 +357,7 @@ def _check_all_amz_headers_signed(request: SignedRequest, service: str, signed_h
 
 def _check_payload(request: SignedRequest, service: str) -> None:
     """The body must hash to what x-amz-content-sha256 claims (S3 allows UNSIGNED-PAYLOAD instead)."""
-    claimed = _header(request.headers, "x-amz-content-sha256")
+    claimed = header(request.headers, "x-amz-content-sha256")
     if service == "s3" and not claimed:
         raise SigV4Error("INVALID_SIGNATURE", "Missing required header for this request: x-amz-content-sha256",
                          kind="malformed")
@@ -377,10 +372,10 @@ def _check_payload(request: SignedRequest, service: str) -> None:
 
 
 def _request_date(headers: Mapping[str, str]) -> str:
-    amz_date = _header(headers, "x-amz-date")
+    amz_date = header(headers, "x-amz-date")
     if amz_date:
         return amz_date
-    date = _header(headers, "date")
+    date = header(headers, "date")
     if date:
         try:
             return parsedate_to_datetime(date).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -393,7 +388,8 @@ def _request_date(headers: Mapping[str, str]) -> str:
     )
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def header(headers: Mapping[str, str], name: str) -> str:
+    """The value of the header `name` (lower case), whatever case it was sent in; "" when absent."""
     for key, value in headers.items():
         if key.lower() == name:
             return value
