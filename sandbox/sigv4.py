@@ -113,8 +113,7 @@ def parse_authorization(value: str) -> tuple[Credential, list[str], str]:
             kind="malformed",
         )
     credential = _credential(match.group("credential"))
-    signed = [h.strip().lower() for h in match.group("signed").split(";") if h.strip()]
-    return credential, signed, match.group("signature").lower()
+    return credential, _signed_header_names(match.group("signed")), match.group("signature").lower()
 
 
 def credential_of(request: SignedRequest) -> Credential | None:
@@ -147,9 +146,7 @@ def verify(
         raise SigV4Error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", kind="missing")
     credential, signed_headers, signature = parse_authorization(authorization)
     _check_scope(credential, region, service, presigned=False)
-    if "host" not in signed_headers:
-        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
-                         kind="malformed")
+    _check_host_signed(signed_headers)
     amz_date = _request_date(request.headers)
     _check_skew(amz_date, time.time() if now is None else now)
     if credential.date != amz_date[:8]:
@@ -217,10 +214,8 @@ def verify_presigned(
                          "This date in the credential must be in the format \"yyyyMMdd\".", kind="bad-url")
     secret = _secret(secret_for, credential)
     token = _check_token(token_for, credential, params.get("X-Amz-Security-Token", ""))
-    signed_headers = [h.strip().lower() for h in params["X-Amz-SignedHeaders"].split(";") if h.strip()]
-    if "host" not in signed_headers:
-        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
-                         kind="malformed")
+    signed_headers = _signed_header_names(params["X-Amz-SignedHeaders"])
+    _check_host_signed(signed_headers)
     signer_class = _QueryS3Signer if service == "s3" else _QuerySigner
     aws_request = _aws_request(request, service, drop=("X-Amz-Signature",))
     del aws_request.headers["x-amz-content-sha256"]  # a presigned URL's payload is UNSIGNED-PAYLOAD
@@ -341,6 +336,17 @@ def _check_token(token_for: Callable[[str], str | None] | None, credential: Cred
     if (wanted or "") != sent:
         raise SigV4Error("INVALID_SIGNATURE", "The security token included in the request is invalid.", kind="token")
     return wanted
+
+
+def _signed_header_names(text: str) -> list[str]:
+    """`SignedHeaders` (header or query parameter): lower-case names separated by ';'."""
+    return [h.strip().lower() for h in text.split(";") if h.strip()]
+
+
+def _check_host_signed(signed_headers: list[str]) -> None:
+    if "host" not in signed_headers:
+        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+                         kind="malformed")
 
 
 def _check_all_amz_headers_signed(request: SignedRequest, service: str, signed_headers: list[str]) -> None:
