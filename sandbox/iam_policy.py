@@ -394,10 +394,6 @@ def _ordered(parse: Callable[[str], float | None], test: Callable[[float, float]
     return compare
 
 
-def _bool(value: str, patterns: list[Tokens]) -> bool:
-    return any(value.lower() == _text(p).lower() for p in patterns)
-
-
 def _binary(value: str, patterns: list[Tokens]) -> bool:
     try:
         return any(base64.b64decode(value) == base64.b64decode(_text(p)) for p in patterns)
@@ -442,7 +438,7 @@ _OPERATORS: dict[str, tuple[Comparator, bool]] = {
     "DateLessThanEquals": (_ordered(_date, lambda a, b: a <= b), False),
     "DateGreaterThan": (_ordered(_date, lambda a, b: a > b), False),
     "DateGreaterThanEquals": (_ordered(_date, lambda a, b: a >= b), False),
-    "Bool": (_bool, False),
+    "Bool": (_string_equals_ignore_case, False),  # "true"/"false", any case
     "BinaryEquals": (_binary, False),
     "IpAddress": (_ip, False),
     "NotIpAddress": (_ip, True),
