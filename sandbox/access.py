@@ -256,8 +256,7 @@ class AccessControl:
         if bucket is None:
             return None  # moto answers NoSuchBucket
         version = dict(call.query).get("versionId") or None
-        backend = get_backend("s3")[self.account]["aws"]
-        if backend.get_object(call.bucket, call.key, version_id=version) is not None:
+        if s3_backend(self.account).get_object(call.bucket, call.key, version_id=version) is not None:
             return None
         may_list = iam_policy.authorize(identity, bucket_policies(bucket), "s3:ListBucket",
                                         f"arn:aws:s3:::{call.bucket}", context, caller)
@@ -308,11 +307,16 @@ def _sigv2_key(authorization: str, query: Mapping[str, str]) -> str:
     return ""
 
 
+def s3_backend(account: str) -> Any:
+    """moto's S3 backend of `account` (one for every region: S3's namespace is global)."""
+    return get_backend("s3")[account]["aws"]
+
+
 def bucket_of(account: str, name: str | None) -> Any:
     """moto's bucket `name` (None when there is none)."""
     if not name:
         return None
-    return get_backend("s3")[account]["aws"].buckets.get(name)
+    return s3_backend(account).buckets.get(name)
 
 
 def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
