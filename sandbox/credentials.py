@@ -21,9 +21,9 @@ and answers the identity-pool calls a browser makes, as Cognito would:
 
 The front door and the execute-api emulator then ask `lookup(access_key)`, `policies(role)`,
 `context_keys(principal)` and `is_allowed(principal, ...)`. A principal's permissions are the
-role's policy documents: those given with `set_role_policies` (fed by the deployer), else the
-role's live inline and attached managed policies in moto's IAM; its trust policy is the role's in
-moto's IAM.
+role's policy documents: those given with `set_role_policies` (tests pin a role's policies so), else
+the role's live inline and attached managed policies in moto's IAM, where the deployer puts them;
+its trust policy is the role's in moto's IAM.
 """
 
 from __future__ import annotations
