@@ -203,8 +203,6 @@ def around_dynamodb_transactions(
     patches.replace(*resolve(MOTO_TARGETS["dynamodb transactions"]), make)
 
 
-
-
 def journal_dynamodb_transactions(patches: Patches) -> None:
     """moto backs a transaction up by deep-copying every table it names and restores the copies when it fails, so
     each write costs as much as those tables hold: the drills of `make bench` slowed down as their data grew.

@@ -47,6 +47,7 @@ def _bounded(kind: str, convert: type, low: float, high: float) -> Any:
 
 
 _port = _bounded("port number", int, 0, 65535)
+_seconds = _bounded("number of seconds", float, 0, 600)
 
 
 def _origin(text: str) -> str:
@@ -55,7 +56,6 @@ def _origin(text: str) -> str:
     if not ORIGIN_RE.match(text):
         raise argparse.ArgumentTypeError(f"not an origin (scheme://host[:port], no path): {text!r}")
     return text
-_seconds = _bounded("number of seconds", float, 0, 600)
 
 
 def parser() -> argparse.ArgumentParser:

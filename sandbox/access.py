@@ -29,7 +29,6 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
@@ -91,7 +90,7 @@ class AccessControl:
 
     def check(self, request: Incoming) -> Outcome:
         headers = request.headers
-        authorization = _header(headers, "authorization")
+        authorization = sigv4.header(headers, "authorization")
         query = dict(parse_qsl(request.query_string, keep_blank_values=True))
         signed = sigv4.SignedRequest(request.method, request.raw_path, request.query_string, headers, request.body)
         credential: sigv4.Credential | None = None
@@ -121,12 +120,8 @@ class AccessControl:
         role's identity policies and the bucket's policy, same-account rules."""
         if self.principals is None:
             return False
-        now = self.clock()
-        context: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true", "aws:PrincipalArn": role_arn, "aws:PrincipalAccount": self.account,
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        context = {**iam_policy.request_context(self.clock()), "aws:PrincipalArn": role_arn,
+                   "aws:PrincipalAccount": self.account}
         caller = iam_policy.Caller(account=self.account, arns=frozenset({role_arn}))
         verdict = iam_policy.authorize(self.principals.policies(role_arn),
                                        bucket_policies(bucket_of(self.account, bucket)), action, resource, context,
@@ -145,7 +140,7 @@ class AccessControl:
         if credential is None or self.principals is None or credential.region not in regions:
             return False
         principal = self.principals.lookup(credential.access_key)
-        if principal is None or principal.expiration is not None or not _header(request.headers, "authorization"):
+        if principal is None or principal.expiration is not None or not sigv4.header(request.headers, "authorization"):
             return False
         try:
             sigv4.verify(signed, secret_for=lambda _key: principal.secret_key, region=credential.region,
@@ -204,7 +199,7 @@ class AccessControl:
                        "(sandbox: no IAM mapping for this service)")
             outcome.refusal = aws_errors.access_denied(call.protocol, credential.service, message)
             return outcome
-        presigned = not _header(request.headers, "authorization")
+        presigned = not sigv4.header(request.headers, "authorization")
         check = sigv4.verify_presigned if presigned else sigv4.verify
         try:
             check(signed, secret_for=lambda _key: principal.secret_key, region=region, service=call.service,
@@ -261,8 +256,7 @@ class AccessControl:
         if bucket is None:
             return None  # moto answers NoSuchBucket
         version = dict(call.query).get("versionId") or None
-        backend = get_backend("s3")[self.account]["aws"]
-        if backend.get_object(call.bucket, call.key, version_id=version) is not None:
+        if s3_backend(self.account).get_object(call.bucket, call.key, version_id=version) is not None:
             return None
         may_list = iam_policy.authorize(identity, bucket_policies(bucket), "s3:ListBucket",
                                         f"arn:aws:s3:::{call.bucket}", context, caller)
@@ -278,22 +272,16 @@ class AccessControl:
         return request.port_region or credential.region
 
     def _base_context(self, request: Incoming, call: AwsCall, region: str) -> dict[str, iam_policy.ContextValue]:
-        now = self.clock()
-        context: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true",
-            "aws:SourceIp": request.source_ip,
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        context = {**iam_policy.request_context(self.clock()), "aws:SourceIp": request.source_ip}
         if region:
             context["aws:RequestedRegion"] = region
-        user_agent = _header(request.headers, "user-agent")
+        user_agent = sigv4.header(request.headers, "user-agent")
         if user_agent:
             context["aws:UserAgent"] = user_agent
         if call.service == "s3":
             context["s3:authType"] = "REST-HEADER"
             context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
-            sha = _header(request.headers, "x-amz-content-sha256")
+            sha = sigv4.header(request.headers, "x-amz-content-sha256")
             if sha:
                 context["s3:x-amz-content-sha256"] = sha
         return context
@@ -319,11 +307,16 @@ def _sigv2_key(authorization: str, query: Mapping[str, str]) -> str:
     return ""
 
 
+def s3_backend(account: str) -> Any:
+    """moto's S3 backend of `account` (one for every region: S3's namespace is global)."""
+    return get_backend("s3")[account]["aws"]
+
+
 def bucket_of(account: str, name: str | None) -> Any:
     """moto's bucket `name` (None when there is none)."""
     if not name:
         return None
-    return get_backend("s3")[account]["aws"].buckets.get(name)
+    return s3_backend(account).buckets.get(name)
 
 
 def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
@@ -340,10 +333,3 @@ def bucket_policies(bucket: Any) -> list[iam_policy.PolicyDocument]:
 def _restricts_public(bucket: Any) -> bool:
     block = getattr(bucket, "public_access_block", None)
     return bool(block is not None and str(getattr(block, "restrict_public_buckets", "")).lower() == "true")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return ""

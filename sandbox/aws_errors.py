@@ -64,11 +64,9 @@ def error(protocol: Protocol, status: int, code: str, message: str, *, service: 
 
 def access_denied(protocol: Protocol, service: str, message: str) -> Response:
     """The service's own access-denied answer (nothing was done)."""
-    if protocol is Protocol.REST_XML:
-        return error(protocol, 403, "AccessDenied", message, service=service)
     if protocol is Protocol.JSON:
         return error(protocol, 400, "AccessDeniedException", message, service=service)
-    return error(protocol, 403, "AccessDenied", message, service=service)
+    return error(protocol, 403, "AccessDenied", message, service=service)  # S3 and the query services alike
 
 
 def missing_authentication(protocol: Protocol, service: str) -> Response:

@@ -21,9 +21,9 @@ and answers the identity-pool calls a browser makes, as Cognito would:
 
 The front door and the execute-api emulator then ask `lookup(access_key)`, `policies(role)`,
 `context_keys(principal)` and `is_allowed(principal, ...)`. A principal's permissions are the
-role's policy documents: those given with `set_role_policies` (fed by the deployer), else the
-role's live inline and attached managed policies in moto's IAM; its trust policy is the role's in
-moto's IAM.
+role's policy documents: those given with `set_role_policies` (tests pin a role's policies so), else
+the role's live inline and attached managed policies in moto's IAM, where the deployer puts them;
+its trust policy is the role's in moto's IAM.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwk, jwt
@@ -210,12 +209,7 @@ class CredentialsBroker:
     ) -> bool:
         """The principal's identity policies allow `action` on `resource`, evaluated with the principal's own
         keys (tags, user id, Cognito keys), the time, aws:SecureTransport=true and `context`."""
-        now = self.clock()
-        full: dict[str, iam_policy.ContextValue] = {
-            "aws:SecureTransport": "true",
-            "aws:CurrentTime": datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(now)),
-        }
+        full = iam_policy.request_context(self.clock())
         parts = resource.split(":")
         if len(parts) > 3 and parts[3]:
             full["aws:RequestedRegion"] = parts[3]
@@ -236,15 +230,9 @@ class CredentialsBroker:
         for key, value in principal.tags:
             keys[f"aws:PrincipalTag/{key}"] = value
         if principal.identity_id:
-            keys.update({
-                "aws:FederatedProvider": COGNITO_IDENTITY,
-                f"{COGNITO_IDENTITY}:sub": principal.identity_id,
-                f"{COGNITO_IDENTITY}:aud": principal.identity_pool_id,
-                f"{COGNITO_IDENTITY}:amr": list(principal.amr),
-            })
+            keys.update(_web_identity_keys(principal.identity_pool_id, principal.identity_id, principal.amr))
         if principal.issued_at is not None:
-            keys["aws:TokenIssueTime"] = datetime.fromtimestamp(principal.issued_at, tz=UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
+            keys["aws:TokenIssueTime"] = iam_policy.iso_time(principal.issued_at)
         return keys
 
     def caller(self, principal: Principal) -> iam_policy.Caller:
@@ -388,12 +376,7 @@ class CredentialsBroker:
         federated principal cognito-identity.amazonaws.com (with its aud/amr/sub keys), and sts:TagSession
         too when session tags are set; otherwise Cognito answers InvalidIdentityPoolConfigurationException."""
         trust = self._trust_policy(role_arn)
-        context: dict[str, iam_policy.ContextValue] = {
-            f"{COGNITO_IDENTITY}:aud": identity.pool_id,
-            f"{COGNITO_IDENTITY}:sub": identity.identity_id,
-            f"{COGNITO_IDENTITY}:amr": list(amr),
-            "aws:FederatedProvider": COGNITO_IDENTITY,
-        }
+        context = _web_identity_keys(identity.pool_id, identity.identity_id, amr)
         if tags:
             context["aws:TagKeys"] = [key for key, _ in tags]
             context.update({f"aws:RequestTag/{key}": value for key, value in tags})
@@ -527,6 +510,17 @@ def _amr(identity: _Identity, auth_type: str) -> tuple[str, ...]:
     for provider, sub in sorted(identity.logins):
         values += [provider, f"{provider}:CognitoSignIn:{sub}"]
     return tuple(values)
+
+
+def _web_identity_keys(pool_id: str, identity_id: str, amr: tuple[str, ...]) -> dict[str, iam_policy.ContextValue]:
+    """The keys of a Cognito identity: in the role's trust policy (AssumeRoleWithWebIdentity) and then in
+    every evaluation of the session's calls."""
+    return {
+        "aws:FederatedProvider": COGNITO_IDENTITY,
+        f"{COGNITO_IDENTITY}:sub": identity_id,
+        f"{COGNITO_IDENTITY}:aud": pool_id,
+        f"{COGNITO_IDENTITY}:amr": list(amr),
+    }
 
 
 def _user_pool_of(provider: str) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """What an AWS API call is, and which IAM actions on which resources it needs, as AWS maps them.
 
-    call = classify(method, path, raw_path, query_string, headers, body, signing_service)
+    call = classify(method, path, query_string, headers, body, signing_service)
     permissions(call, region, account)   # [Permission(action, resource, context, bucket)] or raises UnmappedError
 
 Sources (Service Authorization Reference and each service's guide):

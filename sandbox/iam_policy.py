@@ -173,6 +173,21 @@ def conditions_on(documents: Iterable[PolicyDocument], action: str, resource: st
     return False
 
 
+def request_context(now: float) -> dict[str, ContextValue]:
+    """The keys every request context has: the time (aws:CurrentTime, aws:EpochTime) and aws:SecureTransport,
+    true because the sandbox stands in for AWS's HTTPS endpoints (docs/sandbox-fidelity.md)."""
+    return {
+        "aws:SecureTransport": "true",
+        "aws:CurrentTime": iso_time(now),
+        "aws:EpochTime": str(int(now)),
+    }
+
+
+def iso_time(epoch: float) -> str:
+    """A moment as IAM's date condition keys spell it (aws:CurrentTime, aws:TokenIssueTime)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def wildcard_match(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
     """IAM wildcard matching: `*` matches any run of characters (including `/` and `:`), `?` one."""
     return _compile(((pattern, True),), case_sensitive).fullmatch(value) is not None
@@ -379,10 +394,6 @@ def _ordered(parse: Callable[[str], float | None], test: Callable[[float, float]
     return compare
 
 
-def _bool(value: str, patterns: list[Tokens]) -> bool:
-    return any(value.lower() == _text(p).lower() for p in patterns)
-
-
 def _binary(value: str, patterns: list[Tokens]) -> bool:
     try:
         return any(base64.b64decode(value) == base64.b64decode(_text(p)) for p in patterns)
@@ -427,7 +438,7 @@ _OPERATORS: dict[str, tuple[Comparator, bool]] = {
     "DateLessThanEquals": (_ordered(_date, lambda a, b: a <= b), False),
     "DateGreaterThan": (_ordered(_date, lambda a, b: a > b), False),
     "DateGreaterThanEquals": (_ordered(_date, lambda a, b: a >= b), False),
-    "Bool": (_bool, False),
+    "Bool": (_string_equals_ignore_case, False),  # "true"/"false", any case
     "BinaryEquals": (_binary, False),
     "IpAddress": (_ip, False),
     "NotIpAddress": (_ip, True),

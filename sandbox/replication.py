@@ -169,11 +169,6 @@ class LagQueue(Generic[T]):
                 "observedLagMax": lags[-1] if lags else None,
             }
 
-    def observed_lags(self) -> list[float]:
-        """Seconds between `put` and the end of `apply`, most recent last."""
-        with self._cond:
-            return list(self._lags)
-
     def _next(self) -> _Entry[T] | None:
         """The head entry once it is due and ready; None when stopping."""
         with self._cond:

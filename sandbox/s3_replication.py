@@ -99,10 +99,6 @@ class S3Replicator:
         self.queue.stop()
         self._patches.restore()
 
-    def status_of(self, key: FakeKey) -> str | None:
-        """The replication status S3 would report for this object version (None: not replicated)."""
-        return self._status.get(key)
-
     # -- hooks (run in the request thread, inside the backend lock) ------------------------------------
     def _after_put(self, backend: S3Backend, key: FakeKey, _params: dict[str, Any]) -> None:
         # metadata and tags are set by the handler after put_object: decide when the request ends

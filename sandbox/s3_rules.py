@@ -22,10 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.backends import get_backend
-
 from sandbox import aws_errors, iam_actions, iam_policy
-from sandbox.access import bucket_of, bucket_policies
+from sandbox.access import bucket_of, bucket_policies, s3_backend
 from sandbox.aws_errors import Protocol, Response
 
 CONDITION_KEYS = ("s3:if-none-match", "s3:if-match")
@@ -59,7 +57,7 @@ class S3Rules:
         object_arn = f"arn:aws:s3:::{call.bucket}/{call.key}"
         if iam_policy.conditions_on(bucket_policies(bucket), "s3:PutObject", object_arn, CONDITION_KEYS):
             return _not_implemented("If-None-Match" if if_none_match is not None else "If-Match")
-        current = get_backend("s3")[self.account]["aws"].get_object(call.bucket, call.key)
+        current = s3_backend(self.account).get_object(call.bucket, call.key)
         if if_none_match is not None and current is not None:
             return _precondition_failed("If-None-Match")
         if if_match is not None:

@@ -90,11 +90,6 @@ class SignedRequest:
     body: bytes
 
 
-def has_signature(headers: Mapping[str, str]) -> bool:
-    """True when the request carries an Authorization header (see `is_presigned` for query auth)."""
-    return bool(_header(headers, "authorization"))
-
-
 def is_presigned(query_string: str) -> bool:
     """True when the query string carries SigV4 query authentication (a presigned URL)."""
     return any(key == "X-Amz-Credential" for key, _ in parse_qsl(query_string, keep_blank_values=True))
@@ -118,13 +113,12 @@ def parse_authorization(value: str) -> tuple[Credential, list[str], str]:
             kind="malformed",
         )
     credential = _credential(match.group("credential"))
-    signed = [h.strip().lower() for h in match.group("signed").split(";") if h.strip()]
-    return credential, signed, match.group("signature").lower()
+    return credential, _signed_header_names(match.group("signed")), match.group("signature").lower()
 
 
 def credential_of(request: SignedRequest) -> Credential | None:
     """The credential a request claims (header or presigned query), unverified; None when unsigned."""
-    authorization = _header(request.headers, "authorization")
+    authorization = header(request.headers, "authorization")
     if authorization:
         return parse_authorization(authorization)[0]
     params = dict(parse_qsl(request.query_string, keep_blank_values=True))
@@ -147,14 +141,12 @@ def verify(
     `secret_for(access_key)` returns the key's secret, or None when the key is unknown.
     `token_for(access_key)`, when given, returns the session token the key must be used with (None: none).
     """
-    authorization = _header(request.headers, "authorization")
+    authorization = header(request.headers, "authorization")
     if not authorization:
         raise SigV4Error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", kind="missing")
     credential, signed_headers, signature = parse_authorization(authorization)
     _check_scope(credential, region, service, presigned=False)
-    if "host" not in signed_headers:
-        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
-                         kind="malformed")
+    _check_host_signed(signed_headers)
     amz_date = _request_date(request.headers)
     _check_skew(amz_date, time.time() if now is None else now)
     if credential.date != amz_date[:8]:
@@ -165,7 +157,7 @@ def verify(
             kind="malformed",
         )
     secret = _secret(secret_for, credential)
-    token = _check_token(token_for, credential, _header(request.headers, "x-amz-security-token"))
+    token = _check_token(token_for, credential, header(request.headers, "x-amz-security-token"))
     _check_payload(request, service)
     signer_class = _HeaderS3Signer if service == "s3" else _HeaderSigner
     aws_request = _aws_request(request, service, drop=())
@@ -222,10 +214,8 @@ def verify_presigned(
                          "This date in the credential must be in the format \"yyyyMMdd\".", kind="bad-url")
     secret = _secret(secret_for, credential)
     token = _check_token(token_for, credential, params.get("X-Amz-Security-Token", ""))
-    signed_headers = [h.strip().lower() for h in params["X-Amz-SignedHeaders"].split(";") if h.strip()]
-    if "host" not in signed_headers:
-        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
-                         kind="malformed")
+    signed_headers = _signed_header_names(params["X-Amz-SignedHeaders"])
+    _check_host_signed(signed_headers)
     signer_class = _QueryS3Signer if service == "s3" else _QuerySigner
     aws_request = _aws_request(request, service, drop=("X-Amz-Signature",))
     del aws_request.headers["x-amz-content-sha256"]  # a presigned URL's payload is UNSIGNED-PAYLOAD
@@ -281,7 +271,7 @@ def _aws_request(request: SignedRequest, service: str, drop: tuple[str, ...]) ->
     """The request as botocore's signers read it. The query is decoded into pairs (botocore re-encodes
     them the RFC 3986 way and sorts, as SigV4 specifies); an S3 path is canonicalized by decoding and
     encoding it once (other services' paths are encoded once more by the signer itself)."""
-    host = _header(request.headers, "host") or "localhost"
+    host = header(request.headers, "host") or "localhost"
     path = request.raw_path or "/"
     if service == "s3":
         path = quote(unquote(path), safe="/~")
@@ -348,6 +338,17 @@ def _check_token(token_for: Callable[[str], str | None] | None, credential: Cred
     return wanted
 
 
+def _signed_header_names(text: str) -> list[str]:
+    """`SignedHeaders` (header or query parameter): lower-case names separated by ';'."""
+    return [h.strip().lower() for h in text.split(";") if h.strip()]
+
+
+def _check_host_signed(signed_headers: list[str]) -> None:
+    if "host" not in signed_headers:
+        raise SigV4Error("INVALID_SIGNATURE", "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+                         kind="malformed")
+
+
 def _check_all_amz_headers_signed(request: SignedRequest, service: str, signed_headers: list[str]) -> None:
     """S3: a valid signature over fewer headers than were sent is refused when an `x-amz-*` header is left out
     (ACLs, metadata, tags, the copy source, the token: all change what the request does)."""
@@ -362,7 +363,7 @@ def _check_all_amz_headers_signed(request: SignedRequest, service: str, signed_h
 
 def _check_payload(request: SignedRequest, service: str) -> None:
     """The body must hash to what x-amz-content-sha256 claims (S3 allows UNSIGNED-PAYLOAD instead)."""
-    claimed = _header(request.headers, "x-amz-content-sha256")
+    claimed = header(request.headers, "x-amz-content-sha256")
     if service == "s3" and not claimed:
         raise SigV4Error("INVALID_SIGNATURE", "Missing required header for this request: x-amz-content-sha256",
                          kind="malformed")
@@ -377,10 +378,10 @@ def _check_payload(request: SignedRequest, service: str) -> None:
 
 
 def _request_date(headers: Mapping[str, str]) -> str:
-    amz_date = _header(headers, "x-amz-date")
+    amz_date = header(headers, "x-amz-date")
     if amz_date:
         return amz_date
-    date = _header(headers, "date")
+    date = header(headers, "date")
     if date:
         try:
             return parsedate_to_datetime(date).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -393,7 +394,8 @@ def _request_date(headers: Mapping[str, str]) -> str:
     )
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def header(headers: Mapping[str, str], name: str) -> str:
+    """The value of the header `name` (lower case), whatever case it was sent in; "" when absent."""
     for key, value in headers.items():
         if key.lower() == name:
             return value

@@ -41,12 +41,12 @@ class UserPoolRules:
 
     def __init__(self, account: str) -> None:
         self.account = account
+        self._checks = {"SignUp": self._sign_up, "ConfirmSignUp": self._confirm_sign_up}
 
     def refusal(self, environ: dict[str, Any]) -> Response | None:
         """Cognito's refusal of this user pool call, or None to let moto serve it."""
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        checks = {"SignUp": self._sign_up, "ConfirmSignUp": self._confirm_sign_up}
-        check = checks.get(target.removeprefix(_TARGET_PREFIX)) if target.startswith(_TARGET_PREFIX) else None
+        check = self._checks.get(target.removeprefix(_TARGET_PREFIX)) if target.startswith(_TARGET_PREFIX) else None
         if check is None or environ.get("REQUEST_METHOD") != "POST":
             return None
         return check(_json_body(environ), environ.get("sandbox.region"))
