@@ -209,13 +209,20 @@ class CredentialsBroker:
     ) -> bool:
         """The principal's identity policies allow `action` on `resource`, evaluated with the principal's own
         keys (tags, user id, Cognito keys), the time, aws:SecureTransport=true and `context`."""
+        return self.role_allows(principal.role_arn, action, resource,
+                                {**self.context_keys(principal), **(context or {})})
+
+    def role_allows(self, role_arn: str, action: str, resource: str,
+                    context: Mapping[str, iam_policy.ContextValue] | None = None) -> bool:
+        """The role's identity policies allow `action` on `resource`, evaluated with the keys every request has
+        (the time, aws:SecureTransport=true, aws:RequestedRegion of the resource) and `context`: also for a role
+        acting without a sandbox-issued session (an API Gateway integration role)."""
         full = iam_policy.request_context(self.clock())
         parts = resource.split(":")
         if len(parts) > 3 and parts[3]:
             full["aws:RequestedRegion"] = parts[3]
-        full.update(self.context_keys(principal))
         full.update(context or {})
-        return iam_policy.is_allowed(self.policies(principal.role_arn), action, resource, full)
+        return iam_policy.is_allowed(self.policies(role_arn), action, resource, full)
 
     def context_keys(self, principal: Principal) -> dict[str, iam_policy.ContextValue]:
         """The request context keys a principal brings to every evaluation (IAM User Guide, "AWS global

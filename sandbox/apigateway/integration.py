@@ -22,7 +22,7 @@ from typing import Any
 from moto.core.request import Request as MotoRequest
 from moto.dynamodb.responses import DynamoHandler
 
-from sandbox import iam_actions, iam_policy
+from sandbox import iam_actions
 from sandbox.apigateway.invocation import Invocation, configuration_error
 from sandbox.credentials import CredentialsBroker, Principal
 
@@ -84,7 +84,8 @@ class Integrations:
     def _denied(self, credentials: str, principal: Principal | None, region: str, action: str,
                 body: str) -> str | None:
         """AccessDenied message when the integration role may not make this DynamoDB call, else None."""
-        if ":user/*" in credentials:  # "invoke with caller credentials"
+        caller = ":user/*" in credentials  # "invoke with caller credentials": the caller's own session decides
+        if caller:
             if principal is None:
                 return "The security token included in the request is invalid."
             role, user_arn = principal.role_arn, principal.user_arn
@@ -98,9 +99,11 @@ class Integrations:
         except iam_actions.UnmappedError as unmapped:
             return (f"User: {user_arn} is not authorized to perform: {unmapped} on resource: * "
                     "(sandbox: no IAM mapping for this operation, so it is refused)")
-        policies = self.broker.policies(role)
         for permission in wanted:
-            if not iam_policy.is_allowed(policies, permission.action, permission.resource, permission.context):
+            allowed = (self.broker.is_allowed(principal, permission.action, permission.resource, permission.context)
+                       if caller else
+                       self.broker.role_allows(role, permission.action, permission.resource, permission.context))
+            if not allowed:
                 return (f"User: {user_arn} is not authorized to perform: {permission.action} on resource: "
                         f"{permission.resource} because no identity-based policy allows the {permission.action} "
                         "action")
