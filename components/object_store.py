@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from components.contract import PHOTO_PREFIX
 from components.kms import check_region_keys, s3_key_grant
 from components.private_bucket import (
+    check_bucket_names,
     deny_insecure_transport,
     expire_old_versions,
     kept_bucket_import_id,
@@ -42,9 +43,7 @@ from components.private_bucket import (
 from components.regions import Region, RegionPair
 from components.service_principals import service_trust_policy, source_condition
 
-MAX_BUCKET_NAME = 63  # S3's limit
 MAX_ROLE_NAME = 64  # IAM's limit
-ACCOUNT_ID_LENGTH = 12
 # Replication Time Control: 99.99 % of objects within 15 minutes (the only value S3 allows).
 REPLICATION_MINUTES = 15
 CORS_MAX_AGE_SECONDS = 3000
@@ -186,12 +185,7 @@ def s3_trust_policy(account_id: str) -> str:
 def _validate(args: ObjectStoreArgs) -> None:
     if not args.prefix:
         raise ValueError("ObjectStoreArgs.prefix must not be empty")
-    longest = max(len(bucket_name(args.prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in args.regions)
-    if longest > MAX_BUCKET_NAME:
-        raise ValueError(
-            f"ObjectStoreArgs.prefix {args.prefix!r} makes bucket names of {longest} characters "
-            f"(S3 allows {MAX_BUCKET_NAME})"
-        )
+    check_bucket_names("ObjectStoreArgs", args.prefix, args.regions, bucket_name)
     longest_role = max(
         len(replication_role_name(args.prefix, r, args.regions.other(r))) for r in args.regions
     )

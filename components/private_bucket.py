@@ -9,7 +9,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.regions import RegionPair
+
 ABORT_MULTIPART_DAYS = 7
+MAX_BUCKET_NAME = 63  # S3's limit
+ACCOUNT_ID_LENGTH = 12
+
+
+def check_bucket_names(label: str, prefix: str, regions: RegionPair, name_of: Callable[[str, str, str], str]) -> None:
+    """ValueError naming `label` (the component's args) when `name_of(prefix, region name, account id)` is longer
+    than S3 allows in one of `regions`."""
+    longest = max(len(name_of(prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in regions)
+    if longest > MAX_BUCKET_NAME:
+        raise ValueError(
+            f"{label}.prefix {prefix!r} makes bucket names of {longest} characters (S3 allows {MAX_BUCKET_NAME})"
+        )
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
