@@ -38,6 +38,7 @@ import pulumi_aws as aws
 from components.private_bucket import (
     check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     expire_old_versions,
     kept_bucket_import_id,
     make_private,
@@ -164,12 +165,7 @@ class AccessLogs(pulumi.ComponentResource):
             )
             # SSE-S3: the only default encryption S3 server access logging delivers to.
             public_access = make_private(child, bucket, keep)
-            versioning = aws.s3.BucketVersioning(
-                f"{child}-versioning",
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=keep,
-            )
+            versioning = enable_versioning(child, bucket, keep)
             # Kept with the bucket: kept logs still expire.
             expire_old_versions(child, bucket, DELETED_LOG_DAYS,
                                 region.opts(self, depends_on=[versioning], retain_on_delete=args.retain_data,

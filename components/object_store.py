@@ -35,6 +35,7 @@ from components.kms import check_region_keys, s3_key_grant
 from components.private_bucket import (
     check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     expire_old_versions,
     kept_bucket_import_id,
     make_private,
@@ -247,12 +248,7 @@ class ObjectStore(pulumi.ComponentResource):
         # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP,
         # deleting the lifecycle would keep old versions and delete markers forever.
         keep = region.opts(self, retain_on_delete=args.retain_data, import_=adopted)
-        versioning = aws.s3.BucketVersioning(
-            f"{child}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=keep,
-        )
+        versioning = enable_versioning(child, bucket, keep)
         public_access = make_private(child, bucket, keep, kms_key_arn=self._key(args, region))
         aws.s3.BucketPolicy(
             f"{child}-policy",

@@ -1,5 +1,5 @@
 """The settings every bucket of the program shares: private, owner-enforced, encrypted at rest, and the
-helpers for what several buckets add (expiring old versions, event notifications to EventBridge)."""
+helpers for what several buckets add (versioning and expiring old versions, event notifications to EventBridge)."""
 
 from __future__ import annotations
 
@@ -105,6 +105,16 @@ def encrypt_bucket(
                 apply_server_side_encryption_by_default=by_default, bucket_key_enabled=True
             )
         ],
+        opts=opts,
+    )
+
+
+def enable_versioning(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> aws.s3.BucketVersioning:
+    """`<name>-versioning`: every overwrite or delete keeps the previous version (see `expire_old_versions`)."""
+    return aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         opts=opts,
     )
 

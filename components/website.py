@@ -30,6 +30,7 @@ from components.kms import MultiRegionKey, MultiRegionKeyArgs, cloudfront_statem
 from components.private_bucket import (
     check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     encrypt_bucket,
     expire_old_versions,
     make_private,
@@ -344,12 +345,7 @@ class SiteHosting(pulumi.ComponentResource):
             opts=region.opts(self),
         )
         public_access = make_private(child, bucket, region.opts(self), encrypt=False)  # see self.encryptions
-        versioning = aws.s3.BucketVersioning(
-            f"{child}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=region.opts(self),
-        )
+        versioning = enable_versioning(child, bucket, region.opts(self))
         expire_old_versions(child, bucket, args.noncurrent_version_days, region.opts(self, depends_on=[versioning]))
         notify_eventbridge(child, bucket, region.opts(self))
         return bucket, public_access
