@@ -186,8 +186,6 @@ class MultiRegionKey(pulumi.ComponentResource):
     """A multi-Region customer managed key: primary, replica, one alias and one key policy per region."""
 
     arns: dict[str, pulumi.Output[str]]  # region role -> that region's key ARN, for the pair's two regions
-    extra_arns: dict[str, pulumi.Output[str]]  # the same for `extra_regions`
-    key_ids: dict[str, pulumi.Output[str]]
     primary_key: aws.kms.Key
 
     def __init__(self, name: str, args: MultiRegionKeyArgs, opts: pulumi.ResourceOptions | None = None):
@@ -237,12 +235,10 @@ class MultiRegionKey(pulumi.ComponentResource):
                                  import_=alias if args.adopt_retained else None),
             )
 
-        pair = {region.role for region in args.regions}
-        self.arns = {role: key.arn for role, key in keys.items() if role in pair}
-        self.extra_arns = {role: key.arn for role, key in keys.items() if role not in pair}
-        self.key_ids = {role: key.key_id for role, key in keys.items()}
+        self._arns_by_role = {role: key.arn for role, key in keys.items()}  # extra regions too
+        self.arns = {region.role: self._arns_by_role[region.role] for region in args.regions}
         self.register_outputs({"arns": self.arns})
 
     def arn_in(self, region: Region) -> pulumi.Output[str]:
         """The key's ARN in `region` (the primary's or the replica's)."""
-        return {**self.arns, **self.extra_arns}[region.role]
+        return self._arns_by_role[region.role]
