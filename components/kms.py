@@ -108,9 +108,16 @@ def cloudfront_statement(distribution_arn: str) -> dict[str, Any]:
     }
 
 
-def s3_key_grant(
-    sid: str, actions: Sequence[str], key_arn: str, region_name: str, bucket_arn: str, prefix: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class KeyedBucket:
+    """A bucket, its region and the customer managed key it encrypts with (resolved: for IAM grants on the key)."""
+
+    region_name: str
+    bucket_arn: str
+    key_arn: str
+
+
+def s3_key_grant(sid: str, actions: Sequence[str], bucket: KeyedBucket, prefix: str) -> dict[str, Any]:
     """An IAM statement: `actions` on one bucket's key, only through S3 of its region and only for that bucket's
     `prefix` objects. With S3 Bucket Keys the encryption context is the bucket's ARN, without them the object's:
     both are allowed, so the grant holds either way."""
@@ -118,10 +125,10 @@ def s3_key_grant(
         "Sid": sid,
         "Effect": "Allow",
         "Action": list(actions),
-        "Resource": key_arn,
+        "Resource": bucket.key_arn,
         "Condition": {
-            "StringEquals": {"kms:ViaService": f"s3.{region_name}.amazonaws.com"},
-            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*"]},
+            "StringEquals": {"kms:ViaService": f"s3.{bucket.region_name}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket.bucket_arn, f"{bucket.bucket_arn}/{prefix}*"]},
         },
     }
 

@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
-from components.kms import check_region_keys, s3_key_grant
+from components.kms import KeyedBucket, check_region_keys, s3_key_grant
 from components.private_bucket import (
     check_bucket_names,
     deny_insecure_transport,
@@ -106,15 +106,6 @@ class ObjectStoreArgs:
     """Region role -> customer managed key of that region (kms.MultiRegionKey.arns); default None: SSE-S3."""
 
 
-@dataclass(frozen=True)
-class KeyedBucket:
-    """A bucket, its region and the key it encrypts with (for the KMS grants of a replication role)."""
-
-    region_name: str
-    bucket_arn: str
-    key_arn: str
-
-
 def bucket_name(prefix: str, region_name: str, account_id: str) -> str:
     """Globally unique: project and stack (prefix), region and account."""
     return f"{prefix}-photos-{region_name}-{account_id}"
@@ -142,10 +133,8 @@ def replication_policy(
     if keys:
         source, destination = keys
         statements += [
-            s3_key_grant("DecryptSourcePhotos", SOURCE_KEY_ACTIONS, source.key_arn, source.region_name,
-                         source.bucket_arn, PHOTO_PREFIX),
-            s3_key_grant("EncryptReplicas", DESTINATION_KEY_ACTIONS, destination.key_arn, destination.region_name,
-                         destination.bucket_arn, PHOTO_PREFIX),
+            s3_key_grant("DecryptSourcePhotos", SOURCE_KEY_ACTIONS, source, PHOTO_PREFIX),
+            s3_key_grant("EncryptReplicas", DESTINATION_KEY_ACTIONS, destination, PHOTO_PREFIX),
         ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
