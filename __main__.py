@@ -153,7 +153,8 @@ routing_apis: dict[str, DynamoRestApi] = {}
 photos_apis: dict[str, DynamoRestApi] = {}
 for region in regions:
     gateway_account = (
-        [ApiGatewayAccount(f"apigw-account-{region.role}", prefix=settings.prefix, region=region)]
+        [ApiGatewayAccount(f"apigw-account-{region.role}", prefix=settings.prefix, region=region,
+                           account_id=account_id)]
         if settings.manage_api_gateway_account
         else []
     )

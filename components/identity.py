@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import OWNER_CLAIM, OWNER_POLICY_VARIABLE, OWNER_TAG, PHOTO_PREFIX
-from components.kms import s3_key_grant
+from components.kms import KeyedBucket, s3_key_grant
 from components.regions import Region
 
 MAX_ROLE_NAME = 64  # IAM's limit
@@ -46,7 +46,7 @@ CREATE_ONLY = {"Null": {"s3:if-none-match": "false"}, "StringEquals": {"s3:if-no
 
 @dataclass(frozen=True)
 class PhotoKey:
-    """The key a photo bucket encrypts with, and where."""
+    """The key a photo bucket encrypts with, and where (resolved: kms.KeyedBucket)."""
 
     region_name: str
     bucket_arn: pulumi.Input[str]
@@ -127,11 +127,11 @@ def app_user_policy(
     bucket_arns: Sequence[str],
     invoke_arns: Sequence[str],
     owner_invoke_arns: Sequence[str] = (),
-    photo_keys: Sequence[tuple[str, str, str]] = (),
+    photo_keys: Sequence[KeyedBucket] = (),
 ) -> str:
     """Read `public/` of every bucket; create (never overwrite, never delete) objects under the caller's own
     `public/<owner>/` only; call the app's read routes and the caller's own write routes; with `photo_keys`
-    ((region, bucket ARN, key ARN) per encrypted bucket) use each bucket's key for its photos.
+    (one per encrypted bucket) use each bucket's key for its photos.
 
     No listing, of any prefix: an upload's key must stay unknown to others until its photo id is registered
     (a lister could register it first); nothing the app does lists (the gallery is the API's).
@@ -154,8 +154,8 @@ def app_user_policy(
         },
     ]
     statements += [
-        s3_key_grant(f"UsePhotoKey{index}", PHOTO_KEY_ACTIONS, key_arn, region_name, bucket_arn, PHOTO_PREFIX)
-        for index, (region_name, bucket_arn, key_arn) in enumerate(photo_keys, start=1)
+        s3_key_grant(f"UsePhotoKey{index}", PHOTO_KEY_ACTIONS, keyed, PHOTO_PREFIX)
+        for index, keyed in enumerate(photo_keys, start=1)
     ]
     # IAM rejects a statement without resources: no routes, no statement.
     for sid, arns in (("InvokeAppRoutes", invoke_arns), ("InvokeOwnRoutes", owner_invoke_arns)):
@@ -262,7 +262,7 @@ class Identity(pulumi.ComponentResource):
                 pulumi.Output.all(*args.owner_invoke_arns),
                 pulumi.Output.all(*(pulumi.Output.all(k.region_name, k.bucket_arn, k.key_arn)
                                     for k in args.photo_keys)),
-            ).apply(lambda arns: app_user_policy(arns[0], arns[1], arns[2], [tuple(k) for k in arns[3]])),
+            ).apply(lambda arns: app_user_policy(arns[0], arns[1], arns[2], [KeyedBucket(*k) for k in arns[3]])),
             opts=region.opts(self),
         )
         # The session's `owner` tag is this pool's user-pool username, nothing else (no default mappings).

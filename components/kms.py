@@ -108,9 +108,16 @@ def cloudfront_statement(distribution_arn: str) -> dict[str, Any]:
     }
 
 
-def s3_key_grant(
-    sid: str, actions: Sequence[str], key_arn: str, region_name: str, bucket_arn: str, prefix: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class KeyedBucket:
+    """A bucket, its region and the customer managed key it encrypts with (resolved: for IAM grants on the key)."""
+
+    region_name: str
+    bucket_arn: str
+    key_arn: str
+
+
+def s3_key_grant(sid: str, actions: Sequence[str], bucket: KeyedBucket, prefix: str) -> dict[str, Any]:
     """An IAM statement: `actions` on one bucket's key, only through S3 of its region and only for that bucket's
     `prefix` objects. With S3 Bucket Keys the encryption context is the bucket's ARN, without them the object's:
     both are allowed, so the grant holds either way."""
@@ -118,10 +125,10 @@ def s3_key_grant(
         "Sid": sid,
         "Effect": "Allow",
         "Action": list(actions),
-        "Resource": key_arn,
+        "Resource": bucket.key_arn,
         "Condition": {
-            "StringEquals": {"kms:ViaService": f"s3.{region_name}.amazonaws.com"},
-            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*"]},
+            "StringEquals": {"kms:ViaService": f"s3.{bucket.region_name}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket.bucket_arn, f"{bucket.bucket_arn}/{prefix}*"]},
         },
     }
 
@@ -186,8 +193,6 @@ class MultiRegionKey(pulumi.ComponentResource):
     """A multi-Region customer managed key: primary, replica, one alias and one key policy per region."""
 
     arns: dict[str, pulumi.Output[str]]  # region role -> that region's key ARN, for the pair's two regions
-    extra_arns: dict[str, pulumi.Output[str]]  # the same for `extra_regions`
-    key_ids: dict[str, pulumi.Output[str]]
     primary_key: aws.kms.Key
 
     def __init__(self, name: str, args: MultiRegionKeyArgs, opts: pulumi.ResourceOptions | None = None):
@@ -237,12 +242,10 @@ class MultiRegionKey(pulumi.ComponentResource):
                                  import_=alias if args.adopt_retained else None),
             )
 
-        pair = {region.role for region in args.regions}
-        self.arns = {role: key.arn for role, key in keys.items() if role in pair}
-        self.extra_arns = {role: key.arn for role, key in keys.items() if role not in pair}
-        self.key_ids = {role: key.key_id for role, key in keys.items()}
+        self._arns_by_role = {role: key.arn for role, key in keys.items()}  # extra regions too
+        self.arns = {region.role: self._arns_by_role[region.role] for region in args.regions}
         self.register_outputs({"arns": self.arns})
 
     def arn_in(self, region: Region) -> pulumi.Output[str]:
         """The key's ARN in `region` (the primary's or the replica's)."""
-        return {**self.arns, **self.extra_arns}[region.role]
+        return self._arns_by_role[region.role]

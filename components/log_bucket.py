@@ -36,7 +36,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.private_bucket import (
+    check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     expire_old_versions,
     kept_bucket_import_id,
     make_private,
@@ -44,8 +46,6 @@ from components.private_bucket import (
 )
 from components.regions import EDGE_REGION, Region, RegionPair
 
-MAX_BUCKET_NAME = 63
-ACCOUNT_ID_LENGTH = 12
 S3_LOGGING = "logging.s3.amazonaws.com"
 LOG_DELIVERY = "delivery.logs.amazonaws.com"
 S3_LOG_PREFIX = "s3/"
@@ -127,9 +127,7 @@ def log_bucket_policy(
 def _validate(args: AccessLogsArgs) -> None:
     if not args.prefix:
         raise ValueError("AccessLogsArgs.prefix must not be empty")
-    longest = max(len(log_bucket_name(args.prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in args.regions)
-    if longest > MAX_BUCKET_NAME:
-        raise ValueError(f"AccessLogsArgs.prefix {args.prefix!r} makes log bucket names of {longest} characters")
+    check_bucket_names("AccessLogsArgs", args.prefix, args.regions, log_bucket_name)
     roles = {r.role for r in args.regions}
     if set(args.sources) != roles:
         raise ValueError(f"AccessLogsArgs.sources needs exactly the roles {sorted(roles)}, got {sorted(args.sources)}")
@@ -167,12 +165,7 @@ class AccessLogs(pulumi.ComponentResource):
             )
             # SSE-S3: the only default encryption S3 server access logging delivers to.
             public_access = make_private(child, bucket, keep)
-            versioning = aws.s3.BucketVersioning(
-                f"{child}-versioning",
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=keep,
-            )
+            versioning = enable_versioning(child, bucket, keep)
             # Kept with the bucket: kept logs still expire.
             expire_old_versions(child, bucket, DELETED_LOG_DAYS,
                                 region.opts(self, depends_on=[versioning], retain_on_delete=args.retain_data,

@@ -31,9 +31,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contract import PHOTO_PREFIX
-from components.kms import check_region_keys, s3_key_grant
+from components.kms import KeyedBucket, check_region_keys, s3_key_grant
 from components.private_bucket import (
+    check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     expire_old_versions,
     kept_bucket_import_id,
     make_private,
@@ -42,9 +44,7 @@ from components.private_bucket import (
 from components.regions import Region, RegionPair
 from components.service_principals import service_trust_policy, source_condition
 
-MAX_BUCKET_NAME = 63  # S3's limit
 MAX_ROLE_NAME = 64  # IAM's limit
-ACCOUNT_ID_LENGTH = 12
 # Replication Time Control: 99.99 % of objects within 15 minutes (the only value S3 allows).
 REPLICATION_MINUTES = 15
 CORS_MAX_AGE_SECONDS = 3000
@@ -106,15 +106,6 @@ class ObjectStoreArgs:
     """Region role -> customer managed key of that region (kms.MultiRegionKey.arns); default None: SSE-S3."""
 
 
-@dataclass(frozen=True)
-class KeyedBucket:
-    """A bucket, its region and the key it encrypts with (for the KMS grants of a replication role)."""
-
-    region_name: str
-    bucket_arn: str
-    key_arn: str
-
-
 def bucket_name(prefix: str, region_name: str, account_id: str) -> str:
     """Globally unique: project and stack (prefix), region and account."""
     return f"{prefix}-photos-{region_name}-{account_id}"
@@ -142,10 +133,8 @@ def replication_policy(
     if keys:
         source, destination = keys
         statements += [
-            s3_key_grant("DecryptSourcePhotos", SOURCE_KEY_ACTIONS, source.key_arn, source.region_name,
-                         source.bucket_arn, PHOTO_PREFIX),
-            s3_key_grant("EncryptReplicas", DESTINATION_KEY_ACTIONS, destination.key_arn, destination.region_name,
-                         destination.bucket_arn, PHOTO_PREFIX),
+            s3_key_grant("DecryptSourcePhotos", SOURCE_KEY_ACTIONS, source, PHOTO_PREFIX),
+            s3_key_grant("EncryptReplicas", DESTINATION_KEY_ACTIONS, destination, PHOTO_PREFIX),
         ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
@@ -186,12 +175,7 @@ def s3_trust_policy(account_id: str) -> str:
 def _validate(args: ObjectStoreArgs) -> None:
     if not args.prefix:
         raise ValueError("ObjectStoreArgs.prefix must not be empty")
-    longest = max(len(bucket_name(args.prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in args.regions)
-    if longest > MAX_BUCKET_NAME:
-        raise ValueError(
-            f"ObjectStoreArgs.prefix {args.prefix!r} makes bucket names of {longest} characters "
-            f"(S3 allows {MAX_BUCKET_NAME})"
-        )
+    check_bucket_names("ObjectStoreArgs", args.prefix, args.regions, bucket_name)
     longest_role = max(
         len(replication_role_name(args.prefix, r, args.regions.other(r))) for r in args.regions
     )
@@ -253,12 +237,7 @@ class ObjectStore(pulumi.ComponentResource):
         # deleting BucketVersioning would suspend versioning, deleting the policy would allow plain HTTP,
         # deleting the lifecycle would keep old versions and delete markers forever.
         keep = region.opts(self, retain_on_delete=args.retain_data, import_=adopted)
-        versioning = aws.s3.BucketVersioning(
-            f"{child}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=keep,
-        )
+        versioning = enable_versioning(child, bucket, keep)
         public_access = make_private(child, bucket, keep, kms_key_arn=self._key(args, region))
         aws.s3.BucketPolicy(
             f"{child}-policy",

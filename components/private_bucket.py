@@ -1,5 +1,5 @@
 """The settings every bucket of the program shares: private, owner-enforced, encrypted at rest, and the
-helpers for what several buckets add (expiring old versions, event notifications to EventBridge)."""
+helpers for what several buckets add (versioning and expiring old versions, event notifications to EventBridge)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.regions import RegionPair
+
 ABORT_MULTIPART_DAYS = 7
+MAX_BUCKET_NAME = 63  # S3's limit
+ACCOUNT_ID_LENGTH = 12
+
+
+def check_bucket_names(label: str, prefix: str, regions: RegionPair, name_of: Callable[[str, str, str], str]) -> None:
+    """ValueError naming `label` (the component's args) when `name_of(prefix, region name, account id)` is longer
+    than S3 allows in one of `regions`."""
+    longest = max(len(name_of(prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in regions)
+    if longest > MAX_BUCKET_NAME:
+        raise ValueError(
+            f"{label}.prefix {prefix!r} makes bucket names of {longest} characters (S3 allows {MAX_BUCKET_NAME})"
+        )
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -91,6 +105,16 @@ def encrypt_bucket(
                 apply_server_side_encryption_by_default=by_default, bucket_key_enabled=True
             )
         ],
+        opts=opts,
+    )
+
+
+def enable_versioning(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> aws.s3.BucketVersioning:
+    """`<name>-versioning`: every overwrite or delete keeps the previous version (see `expire_old_versions`)."""
+    return aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         opts=opts,
     )
 

@@ -362,14 +362,20 @@ class ApiGatewayAccount(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, prefix: str, region: Region, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        prefix: str,
+        region: Region,
+        account_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("multi-region-app:api:ApiGatewayAccount", name, None, opts)
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
             name=bounded_name(prefix, f"apigw-cloudwatch-{region.role}"),
             description=f"API Gateway pushes execution and access logs to CloudWatch ({region.name})",
-            assume_role_policy=aws.get_caller_identity_output(opts=region.invoke_opts(self)).account_id.apply(
-                apigateway_trust_policy),
+            assume_role_policy=pulumi.Output.from_input(account_id).apply(apigateway_trust_policy),
             opts=region.opts(self),
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -26,6 +26,7 @@ from components.contract import (
     USERNAME_PATTERN,
     WRITABLE_STATE,
     Table,
+    photo_key,
 )
 from components.route import TEMPLATES_DIR_NAME, Route
 
@@ -268,7 +269,7 @@ def client_contract(routes: tuple[Route, ...] = PHOTOS_ROUTES) -> dict[str, Any]
     the web app builds paths and keys from: one source for the program and the web app."""
     return {
         "routes": {r.name: {"method": r.method, "path": r.path} for r in routes if r.name},
-        "photoKey": f"{PHOTO_PREFIX}{{{OWNER_PARAM}}}/{{photoId}}",
+        "photoKey": photo_key(f"{{{OWNER_PARAM}}}", "{photoId}"),
         "photoIdPattern": PHOTO_ID_PATTERN,
         "usernamePattern": USERNAME_PATTERN,
         "maxPhotoBytes": MAX_PHOTO_BYTES,

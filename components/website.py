@@ -28,7 +28,9 @@ import pulumi_aws as aws
 
 from components.kms import MultiRegionKey, MultiRegionKeyArgs, cloudfront_statement
 from components.private_bucket import (
+    check_bucket_names,
     deny_insecure_transport,
+    enable_versioning,
     encrypt_bucket,
     expire_old_versions,
     make_private,
@@ -39,8 +41,6 @@ from components.settings import PROJECT_FILE, ConfigError
 
 WEBAPP_DIST = PROJECT_FILE.parent / "webapp" / "dist"  # where `npm run build` (make web) writes the app
 
-MAX_BUCKET_NAME = 63
-ACCOUNT_ID_LENGTH = 12
 INDEX = "index.html"
 UI_CONFIG_KEY = "uiConfig.json"
 # AWS managed cache policy "CachingOptimized".
@@ -152,12 +152,7 @@ def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
 def _validate_hosting(args: SiteHostingArgs) -> None:
     if not args.prefix:
         raise ValueError("SiteHostingArgs.prefix must not be empty")
-    longest = max(len(site_bucket_name(args.prefix, r.name, "0" * ACCOUNT_ID_LENGTH)) for r in args.regions)
-    if longest > MAX_BUCKET_NAME:
-        raise ValueError(
-            f"SiteHostingArgs.prefix {args.prefix!r} makes site bucket names of {longest} characters "
-            f"(S3 allows {MAX_BUCKET_NAME})"
-        )
+    check_bucket_names("SiteHostingArgs", args.prefix, args.regions, site_bucket_name)
     if bool(args.domain) != bool(args.certificate_arn):
         raise ValueError("SiteHostingArgs.domain and SiteHostingArgs.certificate_arn go together: set both or neither")
     if args.noncurrent_version_days < 1:
@@ -350,12 +345,7 @@ class SiteHosting(pulumi.ComponentResource):
             opts=region.opts(self),
         )
         public_access = make_private(child, bucket, region.opts(self), encrypt=False)  # see self.encryptions
-        versioning = aws.s3.BucketVersioning(
-            f"{child}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=region.opts(self),
-        )
+        versioning = enable_versioning(child, bucket, region.opts(self))
         expire_old_versions(child, bucket, args.noncurrent_version_days, region.opts(self, depends_on=[versioning]))
         notify_eventbridge(child, bucket, region.opts(self))
         return bucket, public_access

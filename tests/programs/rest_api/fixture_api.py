@@ -22,7 +22,7 @@ tables = fixture_tables(variant)
 
 settings = settings_from_pulumi()
 for region in create_region_pair(settings):
-    account = ApiGatewayAccount(f"fixture-account-{region.role}", prefix="fixture", region=region)
+    account = ApiGatewayAccount(f"fixture-account-{region.role}", prefix="fixture", region=region, account_id=ACCOUNT)
     api = DynamoRestApi(
         f"fixture-{region.role}",
         DynamoRestApiArgs(
